@@ -1,0 +1,227 @@
+/*
+ * synack: a user-space TCP/IPv4 stack that behaves like Linux TCP.
+ *
+ * One struct synack_stack is one host: its address, sockets, timers,
+ * counters and random keys. Nothing is global, so a process may run many.
+ *
+ * The core never reads a clock and never blocks. The caller hands in
+ * packets and the time (synack_input, synack_poll); synack_poll runs the
+ * timers that are due and returns the next deadline. Packets leave through
+ * env.send. Socket calls act at the time last handed in, and never block:
+ * where Linux would sleep they return -1 with errno EAGAIN or EINPROGRESS,
+ * and the caller waits for readiness (synack_epoll_wait or env.event).
+ *
+ * Socket calls use POSIX names, constants, structs and errno values.
+ */
+#ifndef SYNACK_SYNACK_H
+#define SYNACK_SYNACK_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Microseconds on the caller's clock (virtual or real, any epoch). */
+typedef uint64_t synack_time_t;
+#define SYNACK_TIME_NEVER UINT64_MAX
+#define SYNACK_MS(x) ((synack_time_t)(x) * 1000u)
+#define SYNACK_SEC(x) ((synack_time_t)(x) * 1000000u)
+
+struct synack_stack;
+
+/* ---- Settings: Linux sysctl names, Linux defaults ---------------------- */
+
+struct synack_config {
+	int ip_default_ttl;            /* net.ipv4.ip_default_ttl 64 */
+	int ip_local_port_range[2];    /* 32768 60999 */
+	int somaxconn;                 /* net.core.somaxconn 4096 */
+	int rmem_max, wmem_max;        /* net.core.{r,w}mem_max 212992 */
+	int tcp_rmem[3];               /* 4096 131072 6291456 */
+	int tcp_wmem[3];               /* 4096 16384 4194304 */
+	int tcp_syn_retries;           /* 6 */
+	int tcp_syn_linear_timeouts;   /* 4 */
+	int tcp_synack_retries;        /* 5 */
+	int tcp_retries1;              /* 3 */
+	int tcp_retries2;              /* 15 */
+	int tcp_orphan_retries;        /* 0 (means 8) */
+	int tcp_fin_timeout;           /* 60 s */
+	int tcp_keepalive_time;        /* 7200 s */
+	int tcp_keepalive_intvl;       /* 75 s */
+	int tcp_keepalive_probes;      /* 9 */
+	int tcp_max_syn_backlog;       /* 2048 */
+	int tcp_max_orphans;           /* 131072 */
+	int tcp_max_tw_buckets;        /* 131072 */
+	int tcp_rto_min_us;            /* 200000 */
+	int tcp_rto_max_ms;            /* 120000 */
+	int tcp_timestamps;            /* 1 */
+	int tcp_window_scaling;        /* 1 */
+	int tcp_sack;                  /* 1 */
+	int tcp_syncookies;            /* 1 */
+	int tcp_abort_on_overflow;     /* 0 */
+	int tcp_rfc1337;               /* 0 */
+	int tcp_tw_reuse;              /* 2 */
+	int tcp_fastopen;              /* 1 */
+};
+
+/* Fill *cfg with Linux's defaults. */
+void synack_config_default(struct synack_config *cfg);
+/* Set or read one setting by its sysctl name ("net.ipv4.tcp_fin_timeout"
+ * or "tcp_fin_timeout"); vectors take space-separated values.
+ * Return 0, or -1 with errno ENOENT (no such name) or EINVAL (bad value). */
+int synack_config_set(struct synack_config *cfg, const char *name, const char *value);
+int synack_config_get(const struct synack_config *cfg, const char *name, char *buf, size_t len);
+/* The name of the i-th setting, NULL past the end. */
+const char *synack_config_name(size_t i);
+
+/* ---- Tracing ------------------------------------------------------------ */
+
+enum synack_trace_kind {
+	SYNACK_TRACE_STATE,   /* a connection changed state */
+	SYNACK_TRACE_SEG_IN,  /* a TCP segment arrived (after validation) */
+	SYNACK_TRACE_SEG_OUT, /* a TCP segment was sent */
+	SYNACK_TRACE_DROP,    /* a packet was dropped: counter and reason */
+};
+
+struct synack_trace {
+	enum synack_trace_kind kind;
+	synack_time_t now;
+	uint64_t conn;               /* connection id, 0 if none */
+	int fd;                      /* socket descriptor, -1 if none */
+	struct sockaddr_in local, peer;
+	int old_state, new_state;    /* SYNACK_TRACE_STATE: enum synack_tcp_state */
+	const char *why;             /* state change cause or drop reason */
+	const char *counter;         /* SYNACK_TRACE_DROP: the counter bumped */
+	/* Segments (host byte order). */
+	uint32_t seq, ack, len;
+	uint16_t wnd;
+	uint8_t flags;               /* TH_FIN 0x01 ... TH_ACK 0x10 */
+	int retransmit;              /* SEG_OUT: 1 if a retransmission */
+	const void *pkt;             /* the whole IPv4 packet */
+	size_t pkt_len;
+};
+
+/* ---- The stack ---------------------------------------------------------- */
+
+struct synack_env {
+	void *ctx;
+	/* One IPv4 packet leaves the stack. Must not call back into the stack. */
+	void (*send)(void *ctx, const void *pkt, size_t len);
+	/* Optional: fd's readiness may have changed (EPOLLIN|EPOLLOUT|...). */
+	void (*event)(void *ctx, int fd, uint32_t events);
+	/* Optional: every state change, segment in and out, and drop. */
+	void (*trace)(void *ctx, const struct synack_trace *ev);
+};
+
+struct synack_params {
+	struct in_addr addr;               /* the host's IPv4 address */
+	unsigned mtu;                      /* 0 = 1500 */
+	uint64_t seed;                     /* every key and ISN derives from it */
+	synack_time_t now;                 /* the time at creation */
+	struct synack_env env;
+	const struct synack_config *config; /* NULL = Linux defaults */
+};
+
+struct synack_stack *synack_stack_new(const struct synack_params *p);
+void synack_stack_free(struct synack_stack *st);
+
+/* Hand one received IPv4 packet to the stack at time now. */
+void synack_input(struct synack_stack *st, const void *pkt, size_t len, synack_time_t now);
+/* Run the timers due by now; return the next deadline (SYNACK_TIME_NEVER). */
+synack_time_t synack_poll(struct synack_stack *st, synack_time_t now);
+/* The time the stack last saw. */
+synack_time_t synack_now(const struct synack_stack *st);
+struct in_addr synack_addr(const struct synack_stack *st);
+const struct synack_config *synack_config(const struct synack_stack *st);
+/* Change settings at run time; new sockets see them. */
+int synack_sysctl_set(struct synack_stack *st, const char *name, const char *value);
+
+/* ---- Sockets (POSIX shape; descriptors are the stack's own) ------------ */
+
+int synack_socket(struct synack_stack *st, int domain, int type, int protocol);
+int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
+int synack_listen(struct synack_stack *st, int fd, int backlog);
+int synack_accept(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int synack_accept4(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int flags);
+int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
+ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len, int flags);
+ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int flags);
+ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t len, int flags,
+		      const struct sockaddr *to, socklen_t tolen);
+ssize_t synack_recvfrom(struct synack_stack *st, int fd, void *buf, size_t len, int flags,
+			struct sockaddr *from, socklen_t *fromlen);
+ssize_t synack_read(struct synack_stack *st, int fd, void *buf, size_t len);
+ssize_t synack_write(struct synack_stack *st, int fd, const void *buf, size_t len);
+int synack_close(struct synack_stack *st, int fd);
+int synack_shutdown(struct synack_stack *st, int fd, int how);
+int synack_getsockname(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int synack_getpeername(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
+int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, const void *val, socklen_t len);
+int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void *val, socklen_t *len);
+/* F_GETFL, F_SETFL (O_NONBLOCK), F_GETFD, F_SETFD. */
+int synack_fcntl(struct synack_stack *st, int fd, int cmd, int arg);
+/* FIONREAD (SIOCINQ), SIOCOUTQ. */
+int synack_ioctl(struct synack_stack *st, int fd, unsigned long req, void *arg);
+
+/* Readiness, as Linux epoll. timeout must be 0: the core never waits. */
+int synack_epoll_create(struct synack_stack *st);
+int synack_epoll_ctl(struct synack_stack *st, int epfd, int op, int fd, struct epoll_event *ev);
+int synack_epoll_wait(struct synack_stack *st, int epfd, struct epoll_event *evs, int max, int timeout);
+/* The EPOLL* mask fd would report now. */
+uint32_t synack_poll_events(struct synack_stack *st, int fd);
+
+/* ---- Observing ---------------------------------------------------------- */
+
+/* TCP states, numbered as Linux numbers them (include/net/tcp_states.h). */
+enum synack_tcp_state {
+	SYNACK_ESTABLISHED = 1,
+	SYNACK_SYN_SENT = 2,
+	SYNACK_SYN_RECV = 3,
+	SYNACK_FIN_WAIT1 = 4,
+	SYNACK_FIN_WAIT2 = 5,
+	SYNACK_TIME_WAIT = 6,
+	SYNACK_CLOSE = 7,
+	SYNACK_CLOSE_WAIT = 8,
+	SYNACK_LAST_ACK = 9,
+	SYNACK_LISTEN = 10,
+	SYNACK_CLOSING = 11,
+};
+/* "ESTAB", "SYN-SENT", ... as ss prints them. */
+const char *synack_state_ss_name(int state);
+/* "ESTABLISHED", "SYN-SENT", ... as RFC 9293 names them. */
+const char *synack_state_rfc_name(int state);
+
+/* One row of the socket listing (ss -tan, plus timers). */
+struct synack_sockinfo {
+	int fd;                        /* -1 for connections without one */
+	uint64_t conn;
+	int state;
+	uint32_t recv_q, send_q;
+	struct sockaddr_in local, peer;
+	const char *timer;             /* "on", "persist", "keepalive", "timewait", "delack", NULL */
+	synack_time_t timer_expires;   /* microseconds from now */
+	unsigned retrans;              /* retransmissions of the current timer */
+};
+/* Fill up to max rows; return the number of sockets (may exceed max). */
+size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, size_t max);
+
+/* Counters, named as nstat names them (IpInReceives, TcpActiveOpens,
+ * TcpExtListenOverflows, ...). */
+struct synack_counter {
+	const char *name;
+	uint64_t value;
+};
+/* Fill up to max rows; return the number of counters. */
+size_t synack_counters(const struct synack_stack *st, struct synack_counter *rows, size_t max);
+/* One counter by name, 0 if unknown. */
+uint64_t synack_counter(const struct synack_stack *st, const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

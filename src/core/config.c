@@ -1,0 +1,169 @@
+/* Settings under Linux sysctl names, with Linux's defaults
+ * (Documentation/networking/ip-sysctl.rst; LINUX-SEMANTICS.md section 2). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <synack/synack.h>
+
+struct config_entry {
+	const char *name;       /* full sysctl name */
+	size_t offset;
+	unsigned count;         /* ints in the vector */
+	int min, max;
+};
+
+#define CFG(name, field, n, lo, hi) {name, offsetof(struct synack_config, field), n, lo, hi}
+
+static const struct config_entry config_table[] = {
+	CFG("net.ipv4.ip_default_ttl", ip_default_ttl, 1, 1, 255),
+	CFG("net.ipv4.ip_local_port_range", ip_local_port_range, 2, 1, 65535),
+	CFG("net.core.somaxconn", somaxconn, 1, 0, INT_MAX),
+	CFG("net.core.rmem_max", rmem_max, 1, 0, INT_MAX),
+	CFG("net.core.wmem_max", wmem_max, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_rmem", tcp_rmem, 3, 1, INT_MAX),
+	CFG("net.ipv4.tcp_wmem", tcp_wmem, 3, 1, INT_MAX),
+	CFG("net.ipv4.tcp_syn_retries", tcp_syn_retries, 1, 1, 127),
+	CFG("net.ipv4.tcp_syn_linear_timeouts", tcp_syn_linear_timeouts, 1, 0, 127),
+	CFG("net.ipv4.tcp_synack_retries", tcp_synack_retries, 1, 0, 255),
+	CFG("net.ipv4.tcp_retries1", tcp_retries1, 1, 0, 255),
+	CFG("net.ipv4.tcp_retries2", tcp_retries2, 1, 0, 255),
+	CFG("net.ipv4.tcp_orphan_retries", tcp_orphan_retries, 1, 0, 255),
+	CFG("net.ipv4.tcp_fin_timeout", tcp_fin_timeout, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_keepalive_time", tcp_keepalive_time, 1, 1, INT_MAX),
+	CFG("net.ipv4.tcp_keepalive_intvl", tcp_keepalive_intvl, 1, 1, INT_MAX),
+	CFG("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 1, 127),
+	CFG("net.ipv4.tcp_max_syn_backlog", tcp_max_syn_backlog, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_max_orphans", tcp_max_orphans, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_max_tw_buckets", tcp_max_tw_buckets, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_rto_min_us", tcp_rto_min_us, 1, 1, INT_MAX),
+	CFG("net.ipv4.tcp_rto_max_ms", tcp_rto_max_ms, 1, 1000, 120000),
+	CFG("net.ipv4.tcp_timestamps", tcp_timestamps, 1, 0, 2),
+	CFG("net.ipv4.tcp_window_scaling", tcp_window_scaling, 1, 0, 1),
+	CFG("net.ipv4.tcp_sack", tcp_sack, 1, 0, 1),
+	CFG("net.ipv4.tcp_syncookies", tcp_syncookies, 1, 0, 2),
+	CFG("net.ipv4.tcp_abort_on_overflow", tcp_abort_on_overflow, 1, 0, 1),
+	CFG("net.ipv4.tcp_rfc1337", tcp_rfc1337, 1, 0, 1),
+	CFG("net.ipv4.tcp_tw_reuse", tcp_tw_reuse, 1, 0, 2),
+	CFG("net.ipv4.tcp_fastopen", tcp_fastopen, 1, 0, INT_MAX),
+};
+
+#define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))
+
+void synack_config_default(struct synack_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->ip_default_ttl = 64;
+	c->ip_local_port_range[0] = 32768;
+	c->ip_local_port_range[1] = 60999;
+	c->somaxconn = 4096;
+	c->rmem_max = c->wmem_max = 212992;
+	c->tcp_rmem[0] = 4096, c->tcp_rmem[1] = 131072, c->tcp_rmem[2] = 6291456;
+	c->tcp_wmem[0] = 4096, c->tcp_wmem[1] = 16384, c->tcp_wmem[2] = 4194304;
+	c->tcp_syn_retries = 6;
+	c->tcp_syn_linear_timeouts = 4;
+	c->tcp_synack_retries = 5;
+	c->tcp_retries1 = 3;
+	c->tcp_retries2 = 15;
+	c->tcp_orphan_retries = 0;
+	c->tcp_fin_timeout = 60;
+	c->tcp_keepalive_time = 7200;
+	c->tcp_keepalive_intvl = 75;
+	c->tcp_keepalive_probes = 9;
+	c->tcp_max_syn_backlog = 2048;
+	c->tcp_max_orphans = 131072;
+	c->tcp_max_tw_buckets = 131072;
+	c->tcp_rto_min_us = 200000;
+	c->tcp_rto_max_ms = 120000;
+	c->tcp_timestamps = 1;
+	c->tcp_window_scaling = 1;
+	c->tcp_sack = 1;
+	c->tcp_syncookies = 1;
+	c->tcp_abort_on_overflow = 0;
+	c->tcp_rfc1337 = 0;
+	c->tcp_tw_reuse = 2;
+	c->tcp_fastopen = 1;
+}
+
+/* Accept "net.ipv4.x", "net/ipv4/x" and the bare "x". */
+static const struct config_entry *config_find(const char *name)
+{
+	for (size_t i = 0; i < CONFIG_COUNT; i++) {
+		const char *full = config_table[i].name;
+		const char *leaf = strrchr(full, '.') + 1;
+		size_t n = strlen(full);
+		if (strcmp(name, leaf) == 0)
+			return &config_table[i];
+		if (strlen(name) != n)
+			continue;
+		size_t j = 0;
+		for (; j < n; j++) {
+			char a = name[j] == '/' ? '.' : name[j];
+			if (a != full[j])
+				break;
+		}
+		if (j == n)
+			return &config_table[i];
+	}
+	return NULL;
+}
+
+int synack_config_set(struct synack_config *cfg, const char *name, const char *value)
+{
+	const struct config_entry *e = config_find(name);
+	if (!e) {
+		errno = ENOENT;
+		return -1;
+	}
+	int vals[3];
+	const char *p = value;
+	for (unsigned i = 0; i < e->count; i++) {
+		char *end;
+		errno = 0;
+		long v = strtol(p, &end, 10);
+		if (end == p || errno || v < e->min || v > e->max) {
+			errno = EINVAL;
+			return -1;
+		}
+		vals[i] = (int)v;
+		p = end;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (e->count == 2 && vals[0] > vals[1]) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy((char *)cfg + e->offset, vals, e->count * sizeof(int));
+	return 0;
+}
+
+int synack_config_get(const struct synack_config *cfg, const char *name, char *buf, size_t len)
+{
+	const struct config_entry *e = config_find(name);
+	if (!e) {
+		errno = ENOENT;
+		return -1;
+	}
+	const int *v = (const int *)((const char *)cfg + e->offset);
+	int n = 0;
+	for (unsigned i = 0; i < e->count; i++)
+		n += snprintf(buf + (n < (int)len ? n : 0), n < (int)len ? len - n : 0,
+			      i ? "\t%d" : "%d", v[i]);
+	if (n >= (int)len) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
+const char *synack_config_name(size_t i)
+{
+	return i < CONFIG_COUNT ? config_table[i].name : NULL;
+}

@@ -1,0 +1,90 @@
+/* Per-stack counters with Linux's MIB names (/proc/net/snmp, netstat),
+ * written as nstat prints them. One list drives the enum and the names. */
+#ifndef SYNACK_CORE_MIB_H
+#define SYNACK_CORE_MIB_H
+
+#include <stdint.h>
+
+#define SYNACK_MIB_LIST(X) \
+	X(IP_IN_RECEIVES, "IpInReceives") \
+	X(IP_IN_HDR_ERRORS, "IpInHdrErrors") \
+	X(IP_IN_ADDR_ERRORS, "IpInAddrErrors") \
+	X(IP_IN_UNKNOWN_PROTOS, "IpInUnknownProtos") \
+	X(IP_IN_DISCARDS, "IpInDiscards") \
+	X(IP_IN_DELIVERS, "IpInDelivers") \
+	X(IP_OUT_REQUESTS, "IpOutRequests") \
+	X(IP_OUT_NO_ROUTES, "IpOutNoRoutes") \
+	X(IP_REASM_REQDS, "IpReasmReqds") \
+	X(IP_REASM_FAILS, "IpReasmFails") \
+	X(IP_EXT_IN_TRUNCATED_PKTS, "IpExtInTruncatedPkts") \
+	X(IP_EXT_IN_CSUM_ERRORS, "IpExtInCsumErrors") \
+	X(ICMP_IN_MSGS, "IcmpInMsgs") \
+	X(ICMP_IN_ERRORS, "IcmpInErrors") \
+	X(ICMP_IN_CSUM_ERRORS, "IcmpInCsumErrors") \
+	X(ICMP_IN_DEST_UNREACHS, "IcmpInDestUnreachs") \
+	X(ICMP_IN_TIME_EXCDS, "IcmpInTimeExcds") \
+	X(ICMP_IN_ECHOS, "IcmpInEchos") \
+	X(ICMP_IN_ECHO_REPS, "IcmpInEchoReps") \
+	X(ICMP_OUT_MSGS, "IcmpOutMsgs") \
+	X(ICMP_OUT_DEST_UNREACHS, "IcmpOutDestUnreachs") \
+	X(ICMP_OUT_ECHO_REPS, "IcmpOutEchoReps") \
+	X(TCP_ACTIVE_OPENS, "TcpActiveOpens") \
+	X(TCP_PASSIVE_OPENS, "TcpPassiveOpens") \
+	X(TCP_ATTEMPT_FAILS, "TcpAttemptFails") \
+	X(TCP_ESTAB_RESETS, "TcpEstabResets") \
+	X(TCP_CURR_ESTAB, "TcpCurrEstab") \
+	X(TCP_IN_SEGS, "TcpInSegs") \
+	X(TCP_OUT_SEGS, "TcpOutSegs") \
+	X(TCP_RETRANS_SEGS, "TcpRetransSegs") \
+	X(TCP_IN_ERRS, "TcpInErrs") \
+	X(TCP_OUT_RSTS, "TcpOutRsts") \
+	X(TCP_IN_CSUM_ERRORS, "TcpInCsumErrors") \
+	X(LISTEN_OVERFLOWS, "TcpExtListenOverflows") \
+	X(LISTEN_DROPS, "TcpExtListenDrops") \
+	X(TCP_TIMEOUTS, "TcpExtTCPTimeouts") \
+	X(TCP_SYN_RETRANS, "TcpExtTCPSynRetrans") \
+	X(DELAYED_ACKS, "TcpExtDelayedACKs") \
+	X(DELAYED_ACK_LOST, "TcpExtDelayedACKLost") \
+	X(TCP_PURE_ACKS, "TcpExtTCPPureAcks") \
+	X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") \
+	X(TCP_OFO_DROP, "TcpExtTCPOFODrop") \
+	X(TCP_RCVQ_DROP, "TcpExtTCPRcvQDrop") \
+	X(TCP_ZERO_WINDOW_DROP, "TcpExtTCPZeroWindowDrop") \
+	X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \
+	X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
+	X(TCP_LOSS_UNDO, "TcpExtTCPLossUndo") \
+	X(TCP_ORIG_DATA_SENT, "TcpExtTCPOrigDataSent") \
+	X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \
+	X(TCP_KEEP_ALIVE, "TcpExtTCPKeepAlive") \
+	X(TCP_ABORT_ON_TIMEOUT, "TcpExtTCPAbortOnTimeout") \
+	X(TCP_ABORT_ON_CLOSE, "TcpExtTCPAbortOnClose") \
+	X(TCP_ABORT_ON_DATA, "TcpExtTCPAbortOnData") \
+	X(TCP_ABORT_ON_LINGER, "TcpExtTCPAbortOnLinger") \
+	X(TCP_CHALLENGE_ACK, "TcpExtTCPChallengeACK") \
+	X(TCP_SYN_CHALLENGE, "TcpExtTCPSYNChallenge") \
+	X(TCP_ACK_SKIPPED_SEQ, "TcpExtTCPACKSkippedSeq") \
+	X(OUT_OF_WINDOW_ICMPS, "TcpExtOutOfWindowIcmps") \
+	X(TCP_TIMEWAIT, "TcpExtTW") \
+	X(EMBRYONIC_RSTS, "TcpExtEmbryonicRsts") \
+	X(TCP_DROP_NO_SOCKET, "TcpExtTCPDropNoSocket") \
+	X(TCP_BAD_ACK_DROP, "TcpExtTCPBadAckDrop") \
+	X(TCP_OOW_DROP, "TcpExtTCPOOWDrop")
+
+enum mib_id {
+#define MIB_ENUM_(id, name) MIB_##id,
+	SYNACK_MIB_LIST(MIB_ENUM_)
+#undef MIB_ENUM_
+	MIB__COUNT
+};
+
+struct mib {
+	uint64_t v[MIB__COUNT];
+};
+
+extern const char *const mib_names[MIB__COUNT];
+
+#define MIB_INC(st, id) ((st)->mib.v[MIB_##id]++)
+#define MIB_DEC(st, id) ((st)->mib.v[MIB_##id]--)
+#define MIB_ADD(st, id, n) ((st)->mib.v[MIB_##id] += (n))
+
+#endif

@@ -1,0 +1,22 @@
+/* The network layer: IPv4 in and out, ICMP. */
+#ifndef SYNACK_IPV4_IPV4_H
+#define SYNACK_IPV4_IPV4_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct synack_stack;
+struct ipv4_hdr;
+
+#define IPV4_PAYLOAD(st) ((st)->tx + 20)
+
+void ipv4_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
+/* Send the len bytes the caller wrote at IPV4_PAYLOAD(st) to daddr.
+ * Returns the whole packet's length (for tracing), 0 if not sent. */
+size_t ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len);
+void icmp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
+/* Report an undeliverable datagram (RFC 1122 3.2.2.1) with its header. */
+void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct ipv4_hdr *ip,
+		       uint8_t code);
+
+#endif

@@ -1,0 +1,351 @@
+/*
+ * The POSIX-shaped calls: argument checks and errno as Linux gives them,
+ * then the transport's operation. Every call returns -1 with errno set on
+ * failure, as libc does.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+static struct sock *sock_of(struct synack_stack *st, int fd)
+{
+	struct sock *sk = fd_get(&st->fds, fd, FD_SOCK);
+	if (!sk)
+		errno = fd_kind(&st->fds, fd) == FD_NONE ? EBADF : ENOTSOCK;
+	return sk;
+}
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
+{
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (domain != AF_INET)
+		return fail(EAFNOSUPPORT);
+	if (type != SOCK_STREAM)
+		return fail(type == SOCK_DGRAM || type == SOCK_RAW ? EPROTONOSUPPORT : EINVAL);
+	if (protocol != 0 && protocol != IPPROTO_TCP)
+		return fail(EPROTONOSUPPORT);
+	struct sock *sk = tcp_socket_create(st);
+	if (!sk)
+		return fail(ENOBUFS);
+	int fd = fd_alloc(&st->fds, FD_SOCK, sk);
+	if (fd < 0) {
+		int err = errno;
+		sk->ops->close(sk);
+		return fail(err);
+	}
+	sk->fd = fd;
+	sk->nonblock = flags & SOCK_NONBLOCK;
+	sk->cloexec = flags & SOCK_CLOEXEC;
+	return fd;
+}
+
+/* An AF_INET address from the caller, checked as inet_bind/inet_connect do. */
+static int get_sin(const struct sockaddr *addr, socklen_t len, uint32_t *a, uint16_t *p,
+		   bool allow_unspec)
+{
+	if (!addr)
+		return fail(EFAULT);
+	if (len < (socklen_t)sizeof(struct sockaddr_in)) {
+		if (allow_unspec && len >= (socklen_t)sizeof(sa_family_t) && addr->sa_family == AF_UNSPEC)
+			return 1;
+		return fail(EINVAL);
+	}
+	struct sockaddr_in sin;
+	memcpy(&sin, addr, sizeof(sin));
+	if (sin.sin_family == AF_UNSPEC && allow_unspec)
+		return 1;
+	if (sin.sin_family != AF_INET)
+		return fail(EAFNOSUPPORT);
+	*a = ntohl(sin.sin_addr.s_addr);
+	*p = ntohs(sin.sin_port);
+	return 0;
+}
+
+static int put_sin(struct sockaddr *addr, socklen_t *len, uint32_t a, uint16_t p)
+{
+	if (!addr || !len)
+		return fail(EFAULT);
+	if ((int)*len < 0)
+		return fail(EINVAL);
+	struct sockaddr_in sin;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(a);
+	sin.sin_port = htons(p);
+	size_t n = *len < sizeof(sin) ? *len : sizeof(sin);
+	memcpy(addr, &sin, n);
+	*len = sizeof(sin);
+	return 0;
+}
+
+int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sock *sk = sock_of(st, fd);
+	uint32_t a;
+	uint16_t p;
+	if (!sk)
+		return -1;
+	if (get_sin(addr, len, &a, &p, false) < 0)
+		return -1;
+	return sk->ops->bind(sk, a, p);
+}
+
+int synack_listen(struct synack_stack *st, int fd, int backlog)
+{
+	struct sock *sk = sock_of(st, fd);
+	return sk ? sk->ops->listen(sk, backlog) : -1;
+}
+
+int synack_accept4(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len, int flags)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if (flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC))
+		return fail(EINVAL);
+	int err = 0;
+	struct sock *child = sk->ops->accept(sk, &err);
+	if (!child)
+		return fail(err);
+	int cfd = fd_alloc(&st->fds, FD_SOCK, child);
+	if (cfd < 0) {
+		err = errno;
+		child->ops->close(child);
+		return fail(err);
+	}
+	child->fd = cfd;
+	child->nonblock = flags & SOCK_NONBLOCK;
+	child->cloexec = flags & SOCK_CLOEXEC;
+	if (addr) {
+		uint32_t a = 0;
+		uint16_t p = 0;
+		child->ops->name(child, true, &a, &p);
+		if (put_sin(addr, len, a, p) < 0) {
+			/* Linux: the connection is already taken; EFAULT loses it. */
+			int e = errno;
+			synack_close(st, cfd);
+			return fail(e);
+		}
+	}
+	return cfd;
+}
+
+int synack_accept(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return synack_accept4(st, fd, addr, len, 0);
+}
+
+int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len)
+{
+	struct sock *sk = sock_of(st, fd);
+	uint32_t a;
+	uint16_t p;
+	if (!sk)
+		return -1;
+	int r = get_sin(addr, len, &a, &p, true);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		return fail(EAFNOSUPPORT); /* AF_UNSPEC disconnect is not supported */
+	return sk->ops->connect(sk, a, p);
+}
+
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM)
+#define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC | MSG_CMSG_CLOEXEC)
+
+ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if (flags & MSG_OOB)
+		return fail(EOPNOTSUPP);
+	if (!buf && len)
+		return fail(EFAULT);
+	return sk->ops->send(sk, buf, len, flags & SEND_FLAGS);
+}
+
+ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int flags)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if (flags & MSG_OOB)
+		return fail(EINVAL);
+	if (!buf && len)
+		return fail(EFAULT);
+	return sk->ops->recv(sk, buf, len, flags & RECV_FLAGS);
+}
+
+ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t len, int flags,
+		      const struct sockaddr *to, socklen_t tolen)
+{
+	/* A connected stream socket ignores the address (tcp_sendmsg). */
+	(void)to;
+	(void)tolen;
+	return synack_send(st, fd, buf, len, flags);
+}
+
+ssize_t synack_recvfrom(struct synack_stack *st, int fd, void *buf, size_t len, int flags,
+			struct sockaddr *from, socklen_t *fromlen)
+{
+	ssize_t n = synack_recv(st, fd, buf, len, flags);
+	if (n >= 0 && from && fromlen) {
+		struct sock *sk = sock_of(st, fd);
+		uint32_t a = 0;
+		uint16_t p = 0;
+		if (sk && sk->ops->name(sk, true, &a, &p))
+			put_sin(from, fromlen, a, p);
+		else
+			*fromlen = 0;
+	}
+	return n;
+}
+
+ssize_t synack_read(struct synack_stack *st, int fd, void *buf, size_t len)
+{
+	return synack_recv(st, fd, buf, len, 0);
+}
+
+ssize_t synack_write(struct synack_stack *st, int fd, const void *buf, size_t len)
+{
+	return synack_send(st, fd, buf, len, 0);
+}
+
+int synack_close(struct synack_stack *st, int fd)
+{
+	switch (fd_kind(&st->fds, fd)) {
+	case FD_SOCK: {
+		struct sock *sk = fd_get(&st->fds, fd, FD_SOCK);
+		fd_release(&st->fds, fd);
+		sock_detach_watchers(sk);
+		sk->fd = -1;
+		sk->ops->close(sk);
+		return 0;
+	}
+	case FD_EPOLL:
+		epoll_inst_free(fd_get(&st->fds, fd, FD_EPOLL));
+		fd_release(&st->fds, fd);
+		return 0;
+	default:
+		return fail(EBADF);
+	}
+}
+
+void socket_close_all(struct synack_stack *st)
+{
+	/* Epoll instances first, so sockets have no watchers left. */
+	for (size_t fd = 0; fd < st->fds.size; fd++)
+		if (st->fds.ent[fd].kind == FD_EPOLL)
+			synack_close(st, (int)fd);
+	for (size_t fd = 0; fd < st->fds.size; fd++)
+		if (st->fds.ent[fd].kind == FD_SOCK) {
+			struct sock *sk = st->fds.ent[fd].obj;
+			fd_release(&st->fds, (int)fd);
+			sk->fd = -1;
+		}
+}
+
+int synack_shutdown(struct synack_stack *st, int fd, int how)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR)
+		return fail(EINVAL);
+	return sk->ops->shutdown(sk, how);
+}
+
+static int sock_name(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len,
+		     bool peer)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	uint32_t a = 0;
+	uint16_t p = 0;
+	if (!sk->ops->name(sk, peer, &a, &p) && peer)
+		return fail(ENOTCONN);
+	return put_sin(addr, len, a, p);
+}
+
+int synack_getsockname(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_name(st, fd, addr, len, false);
+}
+
+int synack_getpeername(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len)
+{
+	return sock_name(st, fd, addr, len, true);
+}
+
+int synack_setsockopt(struct synack_stack *st, int fd, int level, int name, const void *val,
+		      socklen_t len)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if ((int)len < 0)
+		return fail(EINVAL);
+	if (!val && len)
+		return fail(EFAULT);
+	if (level == SOL_SOCKET)
+		return sock_setsockopt(sk, name, val, len);
+	return sk->ops->setsockopt(sk, level, name, val, len);
+}
+
+int synack_getsockopt(struct synack_stack *st, int fd, int level, int name, void *val,
+		      socklen_t *len)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if (!len || !val)
+		return fail(EFAULT);
+	if ((int)*len < 0)
+		return fail(EINVAL);
+	if (level == SOL_SOCKET)
+		return sock_getsockopt(sk, name, val, len);
+	return sk->ops->getsockopt(sk, level, name, val, len);
+}
+
+int synack_fcntl(struct synack_stack *st, int fd, int cmd, int arg)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	switch (cmd) {
+	case F_GETFL:
+		return O_RDWR | (sk->nonblock ? O_NONBLOCK : 0);
+	case F_SETFL:
+		sk->nonblock = arg & O_NONBLOCK;
+		return 0;
+	case F_GETFD:
+		return sk->cloexec ? FD_CLOEXEC : 0;
+	case F_SETFD:
+		sk->cloexec = arg & FD_CLOEXEC;
+		return 0;
+	default:
+		return fail(EINVAL);
+	}
+}
+
+int synack_ioctl(struct synack_stack *st, int fd, unsigned long req, void *arg)
+{
+	struct sock *sk = sock_of(st, fd);
+	if (!sk)
+		return -1;
+	if (!arg)
+		return fail(EFAULT);
+	return sk->ops->ioctl(sk, req, arg);
+}

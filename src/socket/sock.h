@@ -1,0 +1,54 @@
+/*
+ * The socket layer's view of a socket: descriptor, flags, options, errors
+ * and readiness watchers. A transport embeds struct sock first in its own
+ * socket (struct tcp_sock) and gives the layer a table of operations, so
+ * the local stream transport can sit beside TCP later.
+ */
+#ifndef SYNACK_SOCKET_SOCK_H
+#define SYNACK_SOCKET_SOCK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+struct synack_stack;
+struct sock;
+struct epitem;
+
+struct proto_ops {
+	int (*bind)(struct sock *sk, uint32_t addr, uint16_t port);
+	int (*listen)(struct sock *sk, int backlog);
+	struct sock *(*accept)(struct sock *sk, int *err);
+	int (*connect)(struct sock *sk, uint32_t addr, uint16_t port);
+	ssize_t (*send)(struct sock *sk, const void *buf, size_t len, int flags);
+	ssize_t (*recv)(struct sock *sk, void *buf, size_t len, int flags);
+	int (*shutdown)(struct sock *sk, int how);
+	/* The descriptor is gone; the transport may keep the socket (orphan). */
+	void (*close)(struct sock *sk);
+	uint32_t (*poll)(struct sock *sk);
+	int (*setsockopt)(struct sock *sk, int level, int name, const void *val, socklen_t len);
+	int (*getsockopt)(struct sock *sk, int level, int name, void *val, socklen_t *len);
+	int (*ioctl)(struct sock *sk, unsigned long req, void *arg);
+	/* Addresses, host order; false if there is none. */
+	bool (*name)(struct sock *sk, bool peer, uint32_t *addr, uint16_t *port);
+};
+
+struct sock {
+	struct synack_stack *st;
+	const struct proto_ops *ops;
+	int fd;                 /* -1 once closed (an orphan) */
+	int type, protocol;
+	bool nonblock, cloexec;
+	bool reuseaddr, reuseport, keepalive;
+	bool shut_rd, shut_wr;
+	int err;                /* pending error: SO_ERROR reads and clears it */
+	int sndbuf, rcvbuf;     /* as getsockopt reports them (Linux doubles) */
+	bool sndbuf_locked, rcvbuf_locked;
+	struct epitem *watchers;/* epoll registrations on this socket */
+};
+
+/* Readiness may have changed: tell epoll instances and env.event. */
+void sock_wakeup(struct sock *sk);
+
+#endif

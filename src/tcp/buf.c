@@ -1,0 +1,149 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp/buf.h"
+
+/* Make room for cap bytes; memory is allocated lazily at first use. */
+static bool ring_reserve(struct ring *r, uint32_t cap)
+{
+	if (r->mem && r->cap == cap)
+		return true;
+	uint8_t *mem = malloc(cap ? cap : 1);
+	if (!mem)
+		return false;
+	/* Re-linearise existing bytes into the new block. */
+	if (r->mem) {
+		uint32_t keep = r->len < cap ? r->len : cap;
+		ring_peek(r, 0, mem, keep);
+		free(r->mem);
+		r->len = keep;
+	}
+	r->mem = mem;
+	r->cap = cap;
+	r->head = 0;
+	return true;
+}
+
+static void ring_copy_in(struct ring *r, uint32_t off, const void *src, uint32_t n)
+{
+	uint32_t pos = (r->head + off) % r->cap;
+	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+	memcpy(r->mem + pos, src, first);
+	memcpy(r->mem, (const uint8_t *)src + first, n - first);
+}
+
+uint32_t ring_append(struct ring *r, uint32_t cap, const void *src, uint32_t n)
+{
+	if (cap < r->len)
+		cap = r->len;
+	uint32_t room = cap - r->len;
+	if (n > room)
+		n = room;
+	if (n == 0 || !ring_reserve(r, cap))
+		return 0;
+	ring_copy_in(r, r->len, src, n);
+	r->len += n;
+	return n;
+}
+
+void ring_peek(const struct ring *r, uint32_t off, void *dst, uint32_t n)
+{
+	if (n == 0)
+		return;
+	uint32_t pos = (r->head + off) % r->cap;
+	uint32_t first = r->cap - pos < n ? r->cap - pos : n;
+	memcpy(dst, r->mem + pos, first);
+	memcpy((uint8_t *)dst + first, r->mem, n - first);
+}
+
+void ring_consume(struct ring *r, uint32_t n)
+{
+	if (n >= r->len) {
+		ring_free(r);
+		return;
+	}
+	r->head = (r->head + n) % r->cap;
+	r->len -= n;
+}
+
+void ring_free(struct ring *r)
+{
+	free(r->mem);
+	r->mem = NULL;
+	r->cap = r->head = r->len = 0;
+}
+
+/* Insert [s, e) into the sorted, disjoint range list, merging neighbours. */
+static bool ooo_insert(struct rcvq *q, uint32_t s, uint32_t e)
+{
+	unsigned i = 0;
+	while (i < q->nooo && q->ooo[i].end < s)
+		i++;
+	unsigned j = i;
+	while (j < q->nooo && q->ooo[j].start <= e) {
+		if (q->ooo[j].start < s)
+			s = q->ooo[j].start;
+		if (q->ooo[j].end > e)
+			e = q->ooo[j].end;
+		j++;
+	}
+	if (i == j && q->nooo == OOO_MAX)
+		return false;
+	/* Ranges i..j-1 collapse into one at i. */
+	unsigned removed = j - i;
+	if (removed == 0) {
+		memmove(&q->ooo[i + 1], &q->ooo[i], (q->nooo - i) * sizeof(q->ooo[0]));
+		q->nooo++;
+	} else if (removed > 1) {
+		memmove(&q->ooo[i + 1], &q->ooo[j], (q->nooo - j) * sizeof(q->ooo[0]));
+		q->nooo -= removed - 1;
+	}
+	q->ooo[i].start = s;
+	q->ooo[i].end = e;
+	return true;
+}
+
+bool rcvq_write(struct rcvq *q, uint32_t cap, uint32_t off, const void *src, uint32_t n,
+		uint32_t *advanced)
+{
+	*advanced = 0;
+	if (n == 0)
+		return true;
+	if (!ring_reserve(&q->r, cap < q->r.len ? q->r.len : cap))
+		return false;
+	if (!ooo_insert(q, off, off + n))
+		return false;
+	ring_copy_in(&q->r, q->r.len + off, src, n);
+	if (q->ooo[0].start != 0)
+		return true;
+	/* The first range now touches in-order data: it joins it, and every
+	 * other offset shifts down by the same amount. */
+	uint32_t k = q->ooo[0].end;
+	memmove(&q->ooo[0], &q->ooo[1], (q->nooo - 1) * sizeof(q->ooo[0]));
+	q->nooo--;
+	for (unsigned i = 0; i < q->nooo; i++) {
+		q->ooo[i].start -= k;
+		q->ooo[i].end -= k;
+	}
+	q->r.len += k;
+	*advanced = k;
+	return true;
+}
+
+void rcvq_consume(struct rcvq *q, uint32_t n)
+{
+	if (n >= q->r.len && q->nooo == 0) {
+		ring_free(&q->r);
+		return;
+	}
+	if (n > q->r.len)
+		n = q->r.len;
+	q->r.head = (q->r.head + n) % q->r.cap;
+	q->r.len -= n;
+}
+
+void rcvq_free(struct rcvq *q)
+{
+	ring_free(&q->r);
+	q->nooo = 0;
+}

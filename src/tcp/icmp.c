@@ -1,0 +1,68 @@
+/*
+ * ICMP errors about our segments (RFC 1122 4.2.3.9, RFC 5927), as Linux's
+ * tcp_v4_err: the quoted sequence number must lie in [SND.UNA, SND.NXT];
+ * in SYN-SENT or SYN-RECEIVED the error aborts the attempt at once; in a
+ * synchronized state it is only remembered (a soft error) and reported
+ * if the connection later times out.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+#include "wire/icmp.h"
+
+/* Linux's icmp_err_convert table for destination-unreachable codes. */
+static int unreach_errno(uint8_t code)
+{
+	static const int map[] = {
+		ENETUNREACH, EHOSTUNREACH, ENOPROTOOPT, ECONNREFUSED, EMSGSIZE, EOPNOTSUPP,
+		ENETUNREACH, EHOSTDOWN, ENONET, ENETUNREACH, EHOSTUNREACH, ENETUNREACH,
+		EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH, EHOSTUNREACH,
+	};
+	return code < sizeof(map) / sizeof(map[0]) ? map[code] : 0;
+}
+
+static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
+
+void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
+		    const uint8_t *inner, size_t len)
+{
+	size_t ihl = (size_t)(inner[0] & 0xf) * 4; /* checked by icmp_input */
+	const uint8_t *th = inner + ihl;
+	uint32_t saddr = get32(inner + 12), daddr = get32(inner + 16);
+	uint16_t sport = (uint16_t)(th[0] << 8 | th[1]), dport = (uint16_t)(th[2] << 8 | th[3]);
+	uint32_t seq = get32(th + 4);
+	struct tcp_sock *tp = tcp_lookup_conn(st, saddr, sport, daddr, dport);
+	if (!tp || tp->state == SYNACK_LISTEN)
+		return;
+	if (!(seq_geq(seq, tp->snd_una) && seq_leq(seq, tp->snd_max))) {
+		MIB_INC(st, OUT_OF_WINDOW_ICMPS);
+		return;
+	}
+	int err;
+	switch (type) {
+	case ICMP_DEST_UNREACH_:
+		if (code == ICMP_FRAG_NEEDED_)
+			return; /* path MTU discovery is future work; DF stays set */
+		err = unreach_errno(code);
+		if (!err)
+			return;
+		break;
+	case ICMP_TIME_EXCEEDED_:
+		err = EHOSTUNREACH;
+		break;
+	case ICMP_PARAMETERPROB_:
+		err = EPROTO;
+		break;
+	default:
+		return;
+	}
+	if (tp->state == SYNACK_SYN_SENT || tp->state == SYNACK_SYN_RECV) {
+		if (tp->parent)
+			return; /* a passive child: Linux drops the request silently */
+		tcp_done(tp, err, "ICMP error during the handshake");
+		return;
+	}
+	tp->soft_err = err;
+}

@@ -1,0 +1,227 @@
+/*
+ * Segment arrival, RFC 9293 3.10.7: validation and demultiplexing, then the
+ * three states without a synchronized connection (CLOSED, LISTEN,
+ * SYN-SENT). The synchronized states are in input_sync.c.
+ */
+#include <errno.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip)
+{
+	struct tcp_seg seg;
+	MIB_INC(st, TCP_IN_SEGS);
+	switch (tcp_seg_parse(&seg, ip->saddr, ip->daddr, ip->payload, ip->payload_len)) {
+	case TCP_PARSE_OK:
+		break;
+	case TCP_PARSE_CHECKSUM:
+		MIB_INC(st, TCP_IN_CSUM_ERRORS);
+		DROP(st, TCP_IN_ERRS, "tcp: bad checksum");
+		return;
+	case TCP_PARSE_TRUNCATED:
+		DROP(st, TCP_IN_ERRS, "tcp: shorter than a header");
+		return;
+	case TCP_PARSE_DOFF:
+		DROP(st, TCP_IN_ERRS, "tcp: data offset below 5 or past the end");
+		return;
+	}
+	/* RFC 1122 4.2.3.10: segments to or from broadcast/multicast are ignored. */
+	if (seg.dport == 0 || seg.sport == 0) {
+		DROP(st, TCP_IN_ERRS, "tcp: port 0");
+		return;
+	}
+	const uint8_t *pkt = ip->payload - ip->ihl;
+	size_t pkt_len = ip->ihl + ip->payload_len;
+	struct tcp_sock *tp = tcp_lookup_conn(st, seg.daddr, seg.dport, seg.saddr, seg.sport);
+	if (!tp) {
+		struct tcp_sock *lsn = tcp_lookup_listener(st, seg.daddr, seg.dport);
+		tcp_trace_seg(lsn, st, SYNACK_TRACE_SEG_IN, &seg, pkt, pkt_len, false);
+		if (lsn)
+			tcp_in_listen(lsn, &seg);
+		else
+			tcp_in_closed(st, &seg);
+		return;
+	}
+	tcp_trace_seg(tp, st, SYNACK_TRACE_SEG_IN, &seg, pkt, pkt_len, false);
+	tp->segs_in++;
+	if (tp->state == SYNACK_SYN_SENT)
+		tcp_in_syn_sent(tp, &seg);
+	else
+		tcp_in_synchronized(tp, &seg);
+}
+
+/*
+ * RFC 9293 3.10.7.1 (CLOSED): all data is discarded. A RST is dropped; any
+ * other segment gets a RST: <SEQ=SEG.ACK><CTL=RST> if it had an ACK, else
+ * <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+ */
+void tcp_in_closed(struct synack_stack *st, const struct tcp_seg *seg)
+{
+	if (seg->flags & TCP_RST) {
+		DROP(st, TCP_DROP_NO_SOCKET, "tcp: RST for no connection");
+		return;
+	}
+	tcp_send_rst_reply(st, seg);
+	DROP(st, TCP_DROP_NO_SOCKET, "tcp: no socket (answered with RST)");
+}
+
+/* MSS from the peer's SYN (RFC 9293 3.7.1; 536 without the option),
+ * never above what we offer or below Linux's floor. */
+static void tcp_take_syn_options(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	uint32_t mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
+	if (mss > tp->advmss)
+		mss = tp->advmss;
+	if (tp->user_mss && mss > tp->user_mss)
+		mss = tp->user_mss;
+	if (mss < TCP_MIN_MSS)
+		mss = TCP_MIN_MSS;
+	tp->mss = (uint16_t)mss;
+	tp->rcv_mss = (uint16_t)(mss < TCP_DEFAULT_MSS ? mss : TCP_DEFAULT_MSS);
+}
+
+/* A SYN's fields as the receiving side records them (3.10.7.2, 3.10.7.3). */
+static void tcp_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	tp->irs = seg->seq;
+	tp->rcv_nxt = seg->seq + 1;
+	tp->rcv_wup = tp->rcv_adv = tp->rcv_nxt;
+	tp->snd_wnd = seg->wnd; /* never scaled in a SYN (RFC 7323 2.2) */
+	tp->max_window = tp->snd_wnd;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = seg->ack;
+	tcp_take_syn_options(tp, seg);
+}
+
+/* Children start with their listener's options. */
+static void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
+{
+	c->sk.reuseaddr = lsn->sk.reuseaddr;
+	c->sk.reuseport = lsn->sk.reuseport;
+	c->sk.keepalive = lsn->sk.keepalive;
+	c->sk.sndbuf = lsn->sk.sndbuf;
+	c->sk.rcvbuf = lsn->sk.rcvbuf;
+	c->sndbuf = lsn->sndbuf;
+	c->rcvbuf = lsn->rcvbuf;
+	c->nodelay = lsn->nodelay;
+	c->user_mss = lsn->user_mss;
+}
+
+/*
+ * RFC 9293 3.10.7.2 (LISTEN): a RST is ignored, an ACK gets
+ * <SEQ=SEG.ACK><CTL=RST>, a SYN makes a child in SYN-RECEIVED that answers
+ * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; anything else is dropped.
+ */
+void tcp_in_listen(struct tcp_sock *lsn, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = lsn->sk.st;
+	struct tcp_listen *l = lsn->lsn;
+	if (seg->flags & TCP_RST) {
+		DROP(st, LISTEN_DROPS, "listen: RST ignored");
+		return;
+	}
+	if (seg->flags & TCP_ACK) {
+		tcp_send_rst_reply(st, seg);
+		DROP(st, LISTEN_DROPS, "listen: ACK without a connection (RST sent)");
+		return;
+	}
+	if (!(seg->flags & TCP_SYN)) {
+		DROP(st, LISTEN_DROPS, "listen: neither SYN, ACK nor RST");
+		return;
+	}
+	/* Linux: the accept queue is full when it holds more than backlog. */
+	if ((int)l->accept_len > l->backlog) {
+		MIB_INC(st, LISTEN_OVERFLOWS);
+		DROP(st, LISTEN_DROPS, "listen: accept queue full");
+		return;
+	}
+	if ((int)l->syn_len >= st->cfg.tcp_max_syn_backlog) {
+		DROP(st, LISTEN_DROPS, "listen: SYN queue full");
+		return;
+	}
+	struct tcp_sock *c = tcp_sock_new(st);
+	if (!c) {
+		DROP(st, LISTEN_DROPS, "listen: out of memory");
+		return;
+	}
+	tcp_inherit(c, lsn);
+	c->laddr = seg->daddr;
+	c->lport = seg->dport;
+	c->raddr = seg->saddr;
+	c->rport = seg->sport;
+	c->parent = lsn;
+	c->qnext = l->syn_head;
+	l->syn_head = c;
+	l->syn_len++;
+	/* Data on a SYN is not taken without Fast Open: only the SYN is acked. */
+	tcp_take_syn(c, seg);
+	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	tcp_hash_add(st, c);
+	tcp_set_state(c, SYNACK_SYN_RECV, "SYN received");
+	tcp_send_syn(c);
+}
+
+/* A connecting socket learns the outcome (errno for SO_ERROR/connect). */
+static void tcp_connect_failed(struct tcp_sock *tp, int err, const char *why)
+{
+	tcp_done(tp, err, why);
+}
+
+/*
+ * RFC 9293 3.10.7.3 (SYN-SENT), in the RFC's order: check the ACK, then
+ * RST, then SYN; a segment with neither SYN nor RST is dropped.
+ */
+void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	bool ack = seg->flags & TCP_ACK;
+	/* first: an ACK outside (ISS, SND.NXT] is unacceptable. */
+	if (ack && (seq_leq(seg->ack, tp->iss) || seq_gt(seg->ack, tp->snd_max))) {
+		if (!(seg->flags & TCP_RST))
+			tcp_send_rst_reply(st, seg);
+		DROP(st, TCP_BAD_ACK_DROP, "syn-sent: unacceptable ACK");
+		return;
+	}
+	/* second: a RST counts only with an acceptable ACK (RFC 5961 3.2). */
+	if (seg->flags & TCP_RST) {
+		if (!ack) {
+			DROP(st, TCP_IN_ERRS, "syn-sent: RST without ACK");
+			return;
+		}
+		tcp_connect_failed(tp, ECONNREFUSED, "RST in SYN-SENT: connection refused");
+		return;
+	}
+	/* fourth: the SYN. */
+	if (!(seg->flags & TCP_SYN)) {
+		DROP(st, TCP_IN_ERRS, "syn-sent: neither SYN nor RST");
+		return;
+	}
+	tcp_take_syn(tp, seg);
+	if (ack) {
+		/* Our SYN is acked: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
+		tcp_rtt_sample_syn(tp);
+		tp->snd_una = seg->ack;
+		tcp_timers_stop(tp);
+		tp->retransmits = 0;
+		tp->retrans_stamp = 0;
+		tcp_set_state(tp, SYNACK_ESTABLISHED, "SYN,ACK received");
+		tcp_established_init(tp);
+		if (seg->len || (seg->flags & TCP_FIN)) {
+			/* Data or FIN on the SYN-ACK: continue at the sixth step. */
+			struct tcp_seg rest = *seg;
+			rest.flags &= (uint8_t)~TCP_SYN;
+			rest.seq++;
+			tcp_in_synchronized(tp, &rest);
+			return;
+		}
+		tp->ack_now = true;
+		tcp_output(tp);
+		return;
+	}
+	/* Simultaneous open: SYN-RECEIVED, <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>. */
+	tcp_set_state(tp, SYNACK_SYN_RECV, "SYN received in SYN-SENT (simultaneous open)");
+	tp->snd_nxt = tp->iss;
+	tcp_send_syn(tp);
+}

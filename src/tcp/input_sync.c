@@ -1,0 +1,425 @@
+/*
+ * Segment arrival in the synchronized states (and SYN-RECEIVED), RFC 9293
+ * 3.10.7.4: one function per step, in the RFC's order. Each step returns
+ * a verdict that the dispatcher acts on (STYLE 5).
+ */
+#include <errno.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+enum verdict {
+	V_CONTINUE,  /* go on to the next step */
+	V_DROP,      /* stop; nothing to send */
+	V_ACK_DROP,  /* stop; send <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+	V_CLOSED,    /* the connection is gone: touch nothing */
+};
+
+/* The window we last offered, from RCV.NXT. */
+static uint32_t rcv_wnd(const struct tcp_sock *tp)
+{
+	return seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+}
+
+static uint32_t seg_seqlen(const struct tcp_seg *seg)
+{
+	return seg->len + !!(seg->flags & TCP_SYN) + !!(seg->flags & TCP_FIN);
+}
+
+static void challenge_ack(struct tcp_sock *tp)
+{
+	MIB_INC(tp->sk.st, TCP_CHALLENGE_ACK);
+	tcp_send_ack(tp);
+}
+
+/*
+ * RFC 9293 3.10.7.4 (first, check sequence number): the four cases of the
+ * acceptability test; an unacceptable segment gets an ACK unless it is a
+ * RST. With a zero window, a segment at RCV.NXT still has its ACK and RST
+ * processed (the RFC's "special allowance"); its data is dropped later.
+ * Acceptable segments are trimmed to the window.
+ */
+static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	uint32_t wnd = rcv_wnd(tp), len = seg_seqlen(seg), nxt = tp->rcv_nxt;
+	bool ok;
+	if (len == 0)
+		ok = wnd == 0 ? seg->seq == nxt : seq_in(seg->seq, nxt, nxt + wnd);
+	else if (wnd == 0)
+		ok = seg->seq == nxt;
+	else
+		ok = seq_in(seg->seq, nxt, nxt + wnd) ||
+		     seq_in(seg->seq + len - 1, nxt, nxt + wnd);
+	if (!ok) {
+		if (seg->flags & TCP_RST) {
+			DROP(tp->sk.st, TCP_OOW_DROP, "RST outside the window");
+			return V_DROP;
+		}
+		DROP(tp->sk.st, TCP_OOW_DROP, "segment outside the window");
+		return V_ACK_DROP;
+	}
+	/* Trim what lies before RCV.NXT (a SYN there is a duplicate). */
+	if (seq_lt(seg->seq, nxt)) {
+		uint32_t cut = nxt - seg->seq;
+		if (seg->flags & TCP_SYN) {
+			seg->flags &= (uint8_t)~TCP_SYN;
+			seg->seq++;
+			cut--;
+		}
+		if (cut > seg->len)
+			cut = seg->len;
+		seg->data += cut;
+		seg->len -= cut;
+		seg->seq += cut;
+		tp->ack_now = true; /* duplicate data: tell the sender at once */
+		if (cut)
+			MIB_INC(tp->sk.st, DELAYED_ACK_LOST);
+	}
+	/* Trim what lies past the window; a FIN beyond it is not ours yet. */
+	uint32_t room = seq_gt(nxt + wnd, seg->seq) ? nxt + wnd - seg->seq : 0;
+	if (seg->len > room) {
+		seg->len = room;
+		seg->flags &= (uint8_t)~TCP_FIN;
+		if (wnd == 0)
+			MIB_INC(tp->sk.st, TCP_ZERO_WINDOW_DROP);
+	}
+	return V_CONTINUE;
+}
+
+/* The errno a peer's RST leaves behind (Linux tcp_reset). */
+static int rst_errno(const struct tcp_sock *tp)
+{
+	switch (tp->state) {
+	case SYNACK_SYN_SENT:
+	case SYNACK_SYN_RECV:
+		return ECONNREFUSED;
+	case SYNACK_CLOSE_WAIT:
+		return EPIPE;
+	default:
+		return ECONNRESET;
+	}
+}
+
+/*
+ * RFC 9293 3.10.7.4 (second, check the RST bit), with RFC 5961 3.2: a RST
+ * exactly at RCV.NXT resets the connection; one elsewhere in the window
+ * gets a challenge ACK. A passive SYN-RECEIVED child just goes away (its
+ * listener stays in LISTEN); every other state closes with an error.
+ */
+static enum verdict check_rst(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (!(seg->flags & TCP_RST))
+		return V_CONTINUE;
+	if (seg->seq != tp->rcv_nxt) {
+		challenge_ack(tp);
+		return V_DROP;
+	}
+	if (tp->state == SYNACK_SYN_RECV && tp->parent) {
+		MIB_INC(tp->sk.st, EMBRYONIC_RSTS);
+		tcp_done(tp, 0, "RST in SYN-RECEIVED (back to LISTEN)");
+		return V_CLOSED;
+	}
+	tcp_done(tp, rst_errno(tp), "RST received");
+	return V_CLOSED;
+}
+
+/*
+ * RFC 9293 3.10.7.4 (fourth, check the SYN bit), with RFC 5961 4: a SYN in
+ * a synchronized state gets a challenge ACK and is dropped. A passive
+ * child that sees its peer's SYN again answers with its SYN-ACK again.
+ */
+static enum verdict check_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (!(seg->flags & TCP_SYN))
+		return V_CONTINUE;
+	if (tp->state == SYNACK_SYN_RECV && seg->seq == tp->irs) {
+		tcp_send_syn(tp);
+		return V_DROP;
+	}
+	MIB_INC(tp->sk.st, TCP_SYN_CHALLENGE);
+	challenge_ack(tp);
+	return V_DROP;
+}
+
+/* SYN-RECEIVED → ESTABLISHED once our SYN is acked (3.10.7.4 fifth). */
+static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (!seq_gt(seg->ack, tp->snd_una) || seq_gt(seg->ack, tp->snd_max)) {
+		tcp_send_rst_reply(tp->sk.st, seg);
+		DROP(tp->sk.st, TCP_BAD_ACK_DROP, "syn-recv: unacceptable ACK (RST sent)");
+		return V_DROP;
+	}
+	tcp_rtt_sample_syn(tp);
+	tp->snd_una = seg->ack;
+	tp->snd_wnd = (uint32_t)seg->wnd << tp->snd_wscale;
+	tp->max_window = tp->snd_wnd > tp->max_window ? tp->snd_wnd : tp->max_window;
+	tp->snd_wl1 = seg->seq;
+	tp->snd_wl2 = seg->ack;
+	tp->retransmits = 0;
+	tp->retrans_stamp = 0;
+	tcp_timers_stop(tp);
+	tcp_set_state(tp, SYNACK_ESTABLISHED, "ACK of SYN received");
+	tcp_established_init(tp);
+	if (tp->parent)
+		tcp_child_established(tp);
+	return V_CONTINUE;
+}
+
+/* SND.UNA advances: drop acked bytes, time the round trip, grow cwnd. */
+static void ack_advance(struct tcp_sock *tp, uint32_t ack)
+{
+	struct synack_stack *st = tp->sk.st;
+	uint32_t acked = ack - tp->snd_una;
+	uint32_t data = acked;
+	if (tp->fin_sent && seq_gt(ack, tp->fin_seq))
+		data--; /* the FIN's sequence number holds no byte */
+	if (data > tp->sndq.len)
+		data = tp->sndq.len;
+	ring_consume(&tp->sndq, data);
+	/* Karn's rule (RFC 6298 3): time only never-retransmitted data. */
+	if (tp->rtt_sampling && seq_gt(ack, tp->rtt_seq)) {
+		tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rtt_sent));
+		tp->rtt_sampling = false;
+	}
+	tp->snd_una = ack;
+	if (seq_lt(tp->snd_nxt, ack))
+		tp->snd_nxt = ack;
+	tp->bytes_acked += data;
+	tp->retransmits = 0;
+	tp->backoff = 0;
+	tp->retrans_stamp = 0;
+	tcp_cc_on_ack(tp, acked);
+	tcp_rearm_rtx(tp);
+	if (data)
+		sock_wakeup(&tp->sk);
+}
+
+/* RFC 9293 3.10.7.4 (fifth, the window update rule with SND.WL1/WL2). */
+static void ack_window(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (seq_lt(tp->snd_wl1, seg->seq) ||
+	    (tp->snd_wl1 == seg->seq && seq_leq(tp->snd_wl2, seg->ack))) {
+		uint32_t old = tp->snd_wnd;
+		tp->snd_wnd = (uint32_t)seg->wnd << tp->snd_wscale;
+		if (tp->snd_wnd > tp->max_window)
+			tp->max_window = tp->snd_wnd;
+		tp->snd_wl1 = seg->seq;
+		tp->snd_wl2 = seg->ack;
+		if (old == 0 && tp->snd_wnd)
+			tcp_rearm_rtx(tp); /* leave persist mode */
+	}
+}
+
+/* The FIN we sent is acked. */
+static bool fin_acked(const struct tcp_sock *tp)
+{
+	return tp->fin_sent && seq_gt(tp->snd_una, tp->fin_seq);
+}
+
+/*
+ * RFC 9293 3.10.7.4 (fifth, check the ACK field). No ACK: drop. An ACK
+ * past SND.NXT is answered with an ACK and dropped; one older than
+ * SND.UNA - MAX.SND.WND gets a challenge ACK (RFC 5961 5.2). Then the
+ * per-state effects of our FIN being acked.
+ */
+static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!(seg->flags & TCP_ACK)) {
+		DROP(st, TCP_IN_ERRS, "segment without ACK");
+		return V_DROP;
+	}
+	if (tp->state == SYNACK_SYN_RECV) {
+		enum verdict v = ack_syn_recv(tp, seg);
+		if (v != V_CONTINUE)
+			return v;
+	}
+	if (seq_gt(seg->ack, tp->snd_max)) {
+		DROP(st, TCP_BAD_ACK_DROP, "ACK for data never sent");
+		return V_ACK_DROP;
+	}
+	if (seq_lt(seg->ack, tp->snd_una - tp->max_window)) {
+		challenge_ack(tp);
+		DROP(st, TCP_BAD_ACK_DROP, "ACK too old (RFC 5961 5.2)");
+		return V_DROP;
+	}
+	tp->last_ack_recv = st->now;
+	tp->probes = 0;
+	uint32_t old_wnd = tp->snd_wnd;
+	if (seq_gt(seg->ack, tp->snd_una)) {
+		ack_advance(tp, seg->ack);
+	} else if (seg->ack == tp->snd_una && seg->len == 0 &&
+		   !(seg->flags & (TCP_SYN | TCP_FIN)) &&
+		   ((uint32_t)seg->wnd << tp->snd_wscale) == old_wnd &&
+		   tp->snd_max != tp->snd_una) {
+		tcp_cc_on_dupack(tp); /* RFC 5681 2: a duplicate ACK */
+	}
+	if (seq_leq(tp->snd_una, seg->ack))
+		ack_window(tp, seg);
+
+	switch (tp->state) {
+	case SYNACK_FIN_WAIT1:
+		if (fin_acked(tp)) {
+			tcp_set_state(tp, SYNACK_FIN_WAIT2, "ACK of FIN received");
+			tcp_fin_wait2_start(tp);
+		}
+		break;
+	case SYNACK_CLOSING:
+		if (fin_acked(tp)) {
+			tcp_set_state(tp, SYNACK_TIME_WAIT, "ACK of FIN received");
+			tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
+			return V_DROP;
+		}
+		break;
+	case SYNACK_LAST_ACK:
+		if (fin_acked(tp)) {
+			tcp_done(tp, 0, "ACK of FIN received");
+			return V_CLOSED;
+		}
+		break;
+	default:
+		break;
+	}
+	return V_CONTINUE;
+}
+
+/* Can this state still take data from the peer? (3.10.7.4 seventh) */
+static bool takes_text(int state)
+{
+	return state == SYNACK_ESTABLISHED || state == SYNACK_FIN_WAIT1 ||
+	       state == SYNACK_FIN_WAIT2;
+}
+
+/*
+ * RFC 9293 3.10.7.4 (seventh, process the segment text): in ESTABLISHED
+ * and FIN-WAIT-1/2, data goes to the receive queue at its offset; bytes
+ * that join the in-order data move RCV.NXT. After CLOSE-WAIT the peer has
+ * sent its FIN, so text is ignored. Urgent data (sixth) is taken inline.
+ */
+static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (seg->len == 0 || !takes_text(tp->state))
+		return V_CONTINUE;
+	if (tp->orphan) {
+		/* Linux: new data for a closed socket is answered with RST. */
+		MIB_INC(st, TCP_ABORT_ON_DATA);
+		tcp_send_rst_abort(tp);
+		tcp_done(tp, 0, "data for a closed socket");
+		return V_CLOSED;
+	}
+	uint32_t off = seg->seq - tp->rcv_nxt;
+	uint32_t advanced;
+	bool in_order = off == 0;
+	if (!rcvq_write(&tp->rcvq, tp->rcvbuf, off, seg->data, seg->len, &advanced)) {
+		DROP(st, TCP_OFO_DROP, "out-of-order queue full");
+		tp->ack_now = true;
+		return V_CONTINUE;
+	}
+	if (!in_order)
+		MIB_INC(st, TCP_OFO_QUEUE);
+	bool filled_hole = in_order && advanced > seg->len;
+	tp->rcv_nxt += advanced;
+	tp->bytes_received += advanced;
+	tp->last_data_recv = st->now;
+	if (seg->len > tp->rcv_mss && seg->len <= tp->advmss)
+		tp->rcv_mss = (uint16_t)seg->len;
+	tcp_ack_schedule(tp, in_order && !filled_hole, seg->len);
+	if (advanced)
+		sock_wakeup(&tp->sk);
+	return V_CONTINUE;
+}
+
+/* The peer's FIN is consumed at RCV.NXT: the per-state moves (eighth). */
+static enum verdict fin_arrives(struct tcp_sock *tp)
+{
+	tp->rcv_nxt++;
+	tp->fin_rcvd = true;
+	tp->ooo_fin = false;
+	tp->ack_now = true;
+	switch (tp->state) {
+	case SYNACK_SYN_RECV:
+	case SYNACK_ESTABLISHED:
+		tcp_set_state(tp, SYNACK_CLOSE_WAIT, "FIN received");
+		break;
+	case SYNACK_FIN_WAIT1:
+		if (fin_acked(tp)) {
+			tcp_set_state(tp, SYNACK_TIME_WAIT, "FIN received (our FIN acked)");
+			tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
+		} else {
+			tcp_set_state(tp, SYNACK_CLOSING, "FIN received (simultaneous close)");
+		}
+		break;
+	case SYNACK_FIN_WAIT2:
+		tcp_set_state(tp, SYNACK_TIME_WAIT, "FIN received");
+		tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
+		break;
+	default:
+		break;
+	}
+	sock_wakeup(&tp->sk);
+	return V_CONTINUE;
+}
+
+/*
+ * RFC 9293 3.10.7.4 (eighth, check the FIN bit): a FIN counts once all
+ * data before it has arrived; one that came early waits (ooo_fin). In
+ * TIME-WAIT a retransmitted FIN is acked again and restarts the 2 MSL
+ * timer; CLOSE-WAIT, CLOSING and LAST-ACK stay where they are.
+ */
+static enum verdict do_fin(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (tp->state == SYNACK_TIME_WAIT) {
+		if (seg->flags & TCP_FIN) {
+			tp->ack_now = true;
+			tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
+		}
+		return V_CONTINUE;
+	}
+	if (seg->flags & TCP_FIN) {
+		uint32_t fin_seq = seg->seq + seg->len;
+		if (tp->fin_rcvd) {
+			tp->ack_now = true; /* a retransmitted FIN: ACK it again */
+			return V_CONTINUE;
+		}
+		if (fin_seq != tp->rcv_nxt) {
+			tp->ooo_fin = true;
+			tp->ooo_fin_seq = fin_seq;
+			return V_CONTINUE;
+		}
+		return fin_arrives(tp);
+	}
+	if (tp->ooo_fin && tp->ooo_fin_seq == tp->rcv_nxt && !tp->fin_rcvd)
+		return fin_arrives(tp);
+	return V_CONTINUE;
+}
+
+void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *in)
+{
+	struct tcp_seg seg = *in;
+	enum verdict v = check_seq(tp, &seg);
+	if (v == V_CONTINUE)
+		v = check_rst(tp, &seg);
+	if (v == V_CONTINUE)
+		v = check_syn(tp, &seg);
+	if (v == V_CONTINUE)
+		v = check_ack(tp, &seg);
+	if (v == V_CONTINUE)
+		v = do_text(tp, &seg);
+	if (v == V_CONTINUE)
+		v = do_fin(tp, &seg);
+	switch (v) {
+	case V_CLOSED:
+		return;
+	case V_ACK_DROP:
+		tcp_send_ack(tp);
+		return;
+	case V_DROP:
+		if (tp->ack_now)
+			tcp_send_ack(tp);
+		return;
+	case V_CONTINUE:
+		tcp_output(tp);
+		return;
+	}
+}

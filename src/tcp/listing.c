@@ -1,0 +1,102 @@
+/* The socket listing (ss -tan): queue columns as ss computes them
+ * (LINUX-SEMANTICS 1) and each socket's active timer (ss -o). */
+#include <string.h>
+
+#include "tcp/tcp.h"
+
+static uint32_t recv_q(const struct tcp_sock *tp)
+{
+	if (tp->state == SYNACK_LISTEN)
+		return tp->lsn->accept_len;
+	/* rcv_nxt - copied_seq: an unread FIN counts one. */
+	return rcvq_len(&tp->rcvq) + (tp->fin_rcvd && !tp->eof_read);
+}
+
+static uint32_t send_q(const struct tcp_sock *tp)
+{
+	if (tp->state == SYNACK_LISTEN)
+		return (uint32_t)tp->lsn->backlog;
+	/* write_seq - snd_una: an unacked SYN or FIN counts one. */
+	uint32_t q = tp->sndq.len;
+	if ((tp->state == SYNACK_SYN_SENT || tp->state == SYNACK_SYN_RECV) && tp->snd_una == tp->iss)
+		q++;
+	if (tp->fin_queued && !(tp->fin_sent && seq_gt(tp->snd_una, tp->fin_seq)))
+		q++;
+	return q;
+}
+
+static void timer_info(struct tcp_sock *tp, struct synack_sockinfo *r)
+{
+	synack_time_t now = tp->sk.st->now;
+	const struct timer *t = NULL;
+	if (timer_armed(&tp->rtx_timer)) {
+		t = &tp->rtx_timer;
+		r->timer = tp->rtx_kind == RTX_PERSIST ? "persist" : "on";
+		r->retrans = tp->rtx_kind == RTX_PERSIST ? tp->probes : tp->retransmits;
+	} else if (timer_armed(&tp->keep_timer)) {
+		t = &tp->keep_timer;
+		r->timer = tp->state == SYNACK_TIME_WAIT ? "timewait" : "keepalive";
+		r->retrans = tp->state == SYNACK_TIME_WAIT ? 0 : tp->probes;
+	} else if (timer_armed(&tp->delack_timer)) {
+		t = &tp->delack_timer;
+		r->timer = "delack";
+	}
+	if (t) {
+		synack_time_t at = (synack_time_t)t->expires * 1000;
+		r->timer_expires = at > now ? at - now : 0;
+	}
+}
+
+static void set_sin(struct sockaddr_in *s, uint32_t a, uint16_t p)
+{
+	memset(s, 0, sizeof(*s));
+	s->sin_family = AF_INET;
+	s->sin_addr.s_addr = htonl(a);
+	s->sin_port = htons(p);
+}
+
+size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, size_t max)
+{
+	size_t n = 0;
+	for (struct tcp_sock *tp = st->tcp.all; tp; tp = tp->next, n++) {
+		if (n >= max)
+			continue;
+		struct synack_sockinfo *r = &rows[n];
+		memset(r, 0, sizeof(*r));
+		r->fd = tp->sk.fd;
+		r->conn = tp->id;
+		r->state = tp->state;
+		r->recv_q = recv_q(tp);
+		r->send_q = send_q(tp);
+		set_sin(&r->local, tp->laddr, tp->lport);
+		set_sin(&r->peer, tp->raddr, tp->rport);
+		timer_info(tp, r);
+	}
+	return n;
+}
+
+const char *synack_state_ss_name(int s)
+{
+	static const char *const names[] = {
+		[SYNACK_ESTABLISHED] = "ESTAB", [SYNACK_SYN_SENT] = "SYN-SENT",
+		[SYNACK_SYN_RECV] = "SYN-RECV", [SYNACK_FIN_WAIT1] = "FIN-WAIT-1",
+		[SYNACK_FIN_WAIT2] = "FIN-WAIT-2", [SYNACK_TIME_WAIT] = "TIME-WAIT",
+		[SYNACK_CLOSE] = "UNCONN", [SYNACK_CLOSE_WAIT] = "CLOSE-WAIT",
+		[SYNACK_LAST_ACK] = "LAST-ACK", [SYNACK_LISTEN] = "LISTEN",
+		[SYNACK_CLOSING] = "CLOSING",
+	};
+	return s > 0 && s <= SYNACK_CLOSING ? names[s] : "UNKNOWN";
+}
+
+const char *synack_state_rfc_name(int s)
+{
+	static const char *const names[] = {
+		[SYNACK_ESTABLISHED] = "ESTABLISHED", [SYNACK_SYN_SENT] = "SYN-SENT",
+		[SYNACK_SYN_RECV] = "SYN-RECEIVED", [SYNACK_FIN_WAIT1] = "FIN-WAIT-1",
+		[SYNACK_FIN_WAIT2] = "FIN-WAIT-2", [SYNACK_TIME_WAIT] = "TIME-WAIT",
+		[SYNACK_CLOSE] = "CLOSED", [SYNACK_CLOSE_WAIT] = "CLOSE-WAIT",
+		[SYNACK_LAST_ACK] = "LAST-ACK", [SYNACK_LISTEN] = "LISTEN",
+		[SYNACK_CLOSING] = "CLOSING",
+	};
+	return s > 0 && s <= SYNACK_CLOSING ? names[s] : "UNKNOWN";
+}

@@ -1,0 +1,307 @@
+/*
+ * Segment output: what may be sent now (windows, Nagle, SWS avoidance,
+ * RFC 9293 3.8.6.2.1 and RFC 1122 4.2.3.4), and the building of every
+ * segment TCP sends.
+ */
+#include <string.h>
+
+#include "ipv4/ipv4.h"
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+void tcp_trace_seg(struct tcp_sock *tp, struct synack_stack *st, enum synack_trace_kind kind,
+		   const struct tcp_seg *seg, const void *pkt, size_t len, bool retrans)
+{
+	if (!st->env.trace)
+		return;
+	struct synack_trace ev = {
+		.kind = kind, .now = st->now, .conn = tp ? tp->id : 0, .fd = tp ? tp->sk.fd : -1,
+		.old_state = tp ? tp->state : SYNACK_CLOSE, .new_state = tp ? tp->state : SYNACK_CLOSE,
+		.seq = seg->seq, .ack = seg->ack, .len = seg->len, .wnd = seg->wnd,
+		.flags = seg->flags, .retransmit = retrans, .pkt = pkt, .pkt_len = len,
+	};
+	bool out = kind == SYNACK_TRACE_SEG_OUT;
+	ev.local.sin_family = ev.peer.sin_family = AF_INET;
+	ev.local.sin_addr.s_addr = htonl(out ? seg->saddr : seg->daddr);
+	ev.local.sin_port = htons(out ? seg->sport : seg->dport);
+	ev.peer.sin_addr.s_addr = htonl(out ? seg->daddr : seg->saddr);
+	ev.peer.sin_port = htons(out ? seg->dport : seg->sport);
+	st->env.trace(st->env.ctx, &ev);
+}
+
+/* Emit seg as an IPv4 packet; counts OutSegs or RetransSegs. */
+static void tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+		     bool retrans)
+{
+	size_t n = tcp_seg_emit(seg, IPV4_PAYLOAD(st), STACK_TX_MAX - IPV4_HDR_LEN);
+	if (n == 0)
+		return;
+	if (retrans)
+		MIB_INC(st, TCP_RETRANS_SEGS);
+	else
+		MIB_INC(st, TCP_OUT_SEGS);
+	if (seg->flags & TCP_RST)
+		MIB_INC(st, TCP_OUT_RSTS);
+	size_t len = ipv4_output(st, seg->daddr, IPPROTO_TCP_, n);
+	if (tp)
+		tp->segs_out++;
+	tcp_trace_seg(tp, st, SYNACK_TRACE_SEG_OUT, seg, st->tx, len, retrans);
+}
+
+/*
+ * Receiver-side SWS avoidance (RFC 9293 3.8.6.2.2): the right edge moves
+ * only by at least min(buffer/2, MSS), and never moves left (Linux never
+ * shrinks an offered window).
+ */
+uint32_t tcp_select_window(struct tcp_sock *tp)
+{
+	uint32_t used = rcvq_len(&tp->rcvq);
+	uint32_t free_space = tp->rcvbuf > used ? tp->rcvbuf - used : 0;
+	uint32_t max = 65535u << tp->rcv_wscale;
+	if (free_space > max)
+		free_space = max;
+	uint32_t cur = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
+	uint32_t wnd = cur;
+	if (free_space > cur && free_space - cur >= step)
+		wnd = free_space;
+	/* Scaled windows are multiples of the scale (RFC 7323 2.3). */
+	wnd &= ~((1u << tp->rcv_wscale) - 1);
+	return wnd;
+}
+
+/* Fill the header fields every segment of tp shares. */
+static void seg_init(const struct tcp_sock *tp, struct tcp_seg *seg, uint32_t seq, uint8_t flags)
+{
+	memset(seg, 0, sizeof(*seg));
+	seg->saddr = tp->laddr;
+	seg->daddr = tp->raddr;
+	seg->sport = tp->lport;
+	seg->dport = tp->rport;
+	seg->seq = seq;
+	seg->flags = flags;
+}
+
+/* Send one segment of tp: seq, flags, and len bytes of the send queue. */
+static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len, bool retrans)
+{
+	struct synack_stack *st = tp->sk.st;
+	struct tcp_seg seg;
+	seg_init(tp, &seg, seq, flags);
+	if (flags & TCP_ACK) {
+		uint32_t wnd = tcp_select_window(tp);
+		seg.ack = tp->rcv_nxt;
+		seg.wnd = (uint16_t)(wnd >> tp->rcv_wscale);
+		tp->rcv_adv = tp->rcv_nxt + wnd;
+		tp->rcv_wup = tp->rcv_nxt;
+		tcp_ack_sent(tp);
+	}
+	if (len) {
+		ring_peek(&tp->sndq, seq - tp->snd_una, st->scratch, len);
+		seg.data = st->scratch;
+		seg.len = len;
+		tp->last_data_sent = st->now;
+	}
+	tcp_emit(st, tp, &seg, retrans);
+}
+
+uint32_t tcp_unsent(const struct tcp_sock *tp)
+{
+	uint32_t end = tp->snd_una + tp->sndq.len;
+	return seq_gt(end, tp->snd_nxt) ? end - tp->snd_nxt : 0;
+}
+
+/* States in which queued data and our FIN may go out. */
+static bool can_send_data(int state)
+{
+	return state == SYNACK_ESTABLISHED || state == SYNACK_CLOSE_WAIT ||
+	       state == SYNACK_FIN_WAIT1 || state == SYNACK_CLOSING || state == SYNACK_LAST_ACK;
+}
+
+/*
+ * Sender-side rules for a segment of n < MSS bytes (RFC 9293 3.8.6.2.1,
+ * RFC 896): send it if it empties the queue and either Nagle is off,
+ * nothing is in flight, or the FIN follows; or if it fills at least half
+ * the largest window the peer offered.
+ */
+static bool small_segment_ok(const struct tcp_sock *tp, uint32_t n, uint32_t unsent)
+{
+	if (n == unsent)
+		return tp->nodelay || tp->snd_nxt == tp->snd_una || tp->fin_queued;
+	return n >= tp->max_window / 2;
+}
+
+/* Send data from SND.NXT while the windows allow; returns segments sent. */
+static unsigned send_data(struct tcp_sock *tp)
+{
+	unsigned sent = 0;
+	for (;;) {
+		uint32_t unsent = tcp_unsent(tp);
+		if (unsent == 0)
+			return sent;
+		uint32_t cwnd_bytes = tp->cwnd * tp->mss;
+		uint32_t wnd = tp->snd_wnd < cwnd_bytes ? tp->snd_wnd : cwnd_bytes;
+		uint32_t wnd_end = tp->snd_una + wnd;
+		if (!seq_gt(wnd_end, tp->snd_nxt))
+			return sent;
+		uint32_t room = wnd_end - tp->snd_nxt;
+		uint32_t n = unsent < tp->mss ? unsent : tp->mss;
+		if (n > room)
+			n = room;
+		if (n < tp->mss && !small_segment_ok(tp, n, unsent))
+			return sent;
+		uint8_t flags = TCP_ACK;
+		if (n == unsent)
+			flags |= TCP_PSH;
+		/* The FIN rides on the last data segment when it fits. */
+		bool fin = n == unsent && tp->fin_queued && room > n;
+		if (fin)
+			flags |= TCP_FIN;
+		bool retrans = seq_lt(tp->snd_nxt, tp->snd_max);
+		if (!retrans)
+			MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
+		if (!tp->rtt_sampling && !retrans) {
+			tp->rtt_sampling = true;
+			tp->rtt_seq = tp->snd_nxt;
+			tp->rtt_sent = tp->sk.st->now;
+		}
+		tcp_xmit(tp, tp->snd_nxt, flags, n, retrans);
+		tp->snd_nxt += n;
+		if (fin) {
+			tp->fin_sent = true;
+			tp->fin_seq = tp->snd_nxt;
+			tp->snd_nxt++;
+		}
+		tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+		sent++;
+	}
+}
+
+/* A FIN alone once every byte before it is out (it needs one byte of
+ * window, as its sequence number does). */
+static bool send_fin(struct tcp_sock *tp)
+{
+	if (!tp->fin_queued || tcp_unsent(tp) || (tp->fin_sent && tp->snd_nxt != tp->fin_seq))
+		return false;
+	if (!seq_gt(tp->snd_una + tp->snd_wnd, tp->snd_nxt))
+		return false; /* zero window: the persist timer probes */
+	bool retrans = tp->fin_sent;
+	tcp_xmit(tp, tp->snd_nxt, TCP_FIN | TCP_ACK, 0, retrans);
+	tp->fin_sent = true;
+	tp->fin_seq = tp->snd_nxt;
+	tp->snd_nxt++;
+	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+	return true;
+}
+
+void tcp_output(struct tcp_sock *tp)
+{
+	bool sent = false;
+	if (can_send_data(tp->state)) {
+		sent = send_data(tp) > 0;
+		sent |= send_fin(tp);
+	}
+	if (tp->ack_now && !sent)
+		tcp_send_ack(tp);
+	tcp_rearm_rtx(tp);
+}
+
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+void tcp_send_ack(struct tcp_sock *tp)
+{
+	if (tp->state == SYNACK_CLOSE || tp->state == SYNACK_LISTEN || tp->state == SYNACK_SYN_SENT)
+		return;
+	tcp_xmit(tp, tp->snd_nxt, TCP_ACK, 0, false);
+}
+
+/* The options of a SYN or SYN-ACK: the MSS we accept (RFC 9293 3.7.1). */
+static void syn_options(const struct tcp_sock *tp, struct tcp_opts *o)
+{
+	uint16_t mss = tp->advmss;
+	if (tp->user_mss && tp->user_mss < mss)
+		mss = tp->user_mss;
+	o->has_mss = true;
+	o->mss = mss;
+}
+
+/* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; always at ISS. */
+void tcp_send_syn(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	struct tcp_seg seg;
+	bool synack = tp->state == SYNACK_SYN_RECV;
+	bool retrans = tp->snd_max != tp->iss;
+	seg_init(tp, &seg, tp->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
+	syn_options(tp, &seg.opt);
+	uint32_t wnd = tcp_select_window(tp);
+	if (wnd > 65535)
+		wnd = 65535; /* a SYN's window is never scaled (RFC 7323 2.2) */
+	seg.wnd = (uint16_t)wnd;
+	if (synack) {
+		seg.ack = tp->rcv_nxt;
+		tp->rcv_adv = tp->rcv_nxt + wnd;
+	}
+	if (retrans)
+		MIB_INC(st, TCP_SYN_RETRANS);
+	else if (!synack)
+		MIB_INC(st, TCP_ACTIVE_OPENS);
+	if (!tp->rtt_sampling && !retrans) {
+		tp->rtt_sampling = true;
+		tp->rtt_seq = tp->iss;
+		tp->rtt_sent = st->now;
+	}
+	tcp_emit(st, tp, &seg, retrans);
+	tp->snd_nxt = tp->iss + 1;
+	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+	tcp_rearm_rtx(tp);
+}
+
+/* An abort: <SEQ=SND.NXT><CTL=RST> (RFC 9293 3.10.4 ABORT). */
+void tcp_send_rst_abort(struct tcp_sock *tp)
+{
+	struct tcp_seg seg;
+	seg_init(tp, &seg, tp->snd_nxt, TCP_RST | TCP_ACK);
+	seg.ack = tp->rcv_nxt;
+	tcp_emit(tp->sk.st, tp, &seg, false);
+}
+
+void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *in)
+{
+	struct tcp_seg seg;
+	memset(&seg, 0, sizeof(seg));
+	seg.saddr = in->daddr;
+	seg.daddr = in->saddr;
+	seg.sport = in->dport;
+	seg.dport = in->sport;
+	if (in->flags & TCP_ACK) {
+		seg.seq = in->ack;
+		seg.flags = TCP_RST;
+	} else {
+		seg.seq = 0;
+		seg.ack = in->seq + in->len + !!(in->flags & TCP_SYN) + !!(in->flags & TCP_FIN);
+		seg.flags = TCP_RST | TCP_ACK;
+	}
+	tcp_emit(st, NULL, &seg, false);
+}
+
+void tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
+{
+	uint32_t end = tp->snd_una + tp->sndq.len;
+	if (seq_lt(seq, tp->snd_una))
+		return;
+	if (seq_lt(seq, end)) {
+		uint32_t n = end - seq < tp->mss ? end - seq : tp->mss;
+		uint8_t flags = TCP_ACK | (seq + n == end ? TCP_PSH : 0);
+		tcp_xmit(tp, seq, flags, n, true);
+	} else if (tp->fin_sent && seq == tp->fin_seq) {
+		tcp_xmit(tp, seq, TCP_FIN | TCP_ACK, 0, true);
+	}
+	tp->rtt_sampling = false; /* Karn: no sample across a retransmission */
+}
+
+/* Linux's window probe and keepalive: an ACK one below SND.UNA, which the
+ * peer must answer with its current ACK and window. */
+void tcp_send_probe(struct tcp_sock *tp)
+{
+	tcp_xmit(tp, tp->snd_una - 1, TCP_ACK, 0, false);
+}

@@ -1,0 +1,64 @@
+/*
+ * Round-trip time and the retransmission timeout, RFC 6298 with Linux's
+ * constants: RTO starts at 1 s, is at least rto_min (200 ms) above SRTT
+ * (Linux keeps RTTVAR >= rto_min), at most 120 s.
+ */
+#include "tcp/tcp.h"
+
+#define TCP_TIMEOUT_FALLBACK_US 3000000
+
+uint32_t tcp_rto_min(const struct tcp_sock *tp) { return (uint32_t)tp->sk.st->cfg.tcp_rto_min_us; }
+
+uint32_t tcp_rto_max(const struct tcp_sock *tp)
+{
+	return (uint32_t)tp->sk.st->cfg.tcp_rto_max_ms * 1000u;
+}
+
+void tcp_rtt_init(struct tcp_sock *tp)
+{
+	tp->srtt_us = 0;
+	tp->rttvar_us = 0;
+	tp->rto_us = TCP_TIMEOUT_INIT_US;
+	tp->min_rtt_us = UINT32_MAX;
+	tp->ato_us = TCP_DELACK_MIN_US;
+}
+
+static void tcp_set_rto(struct tcp_sock *tp)
+{
+	uint32_t var = tp->rttvar_us * 4;
+	if (var < tcp_rto_min(tp))
+		var = tcp_rto_min(tp);
+	uint64_t rto = (uint64_t)tp->srtt_us + var;
+	if (rto > tcp_rto_max(tp))
+		rto = tcp_rto_max(tp);
+	tp->rto_us = (uint32_t)rto;
+}
+
+/* RFC 6298 2.2 and 2.3 (alpha 1/8, beta 1/4). */
+void tcp_rtt_sample(struct tcp_sock *tp, uint32_t r)
+{
+	if (r == 0)
+		r = 1;
+	if (r < tp->min_rtt_us)
+		tp->min_rtt_us = r;
+	if (tp->srtt_us == 0) {
+		tp->srtt_us = r;
+		tp->rttvar_us = r / 2;
+	} else {
+		uint32_t diff = tp->srtt_us > r ? tp->srtt_us - r : r - tp->srtt_us;
+		tp->rttvar_us = (3 * tp->rttvar_us + diff) / 4;
+		tp->srtt_us = (7 * tp->srtt_us + r) / 8;
+	}
+	tcp_set_rto(tp);
+}
+
+void tcp_rtt_sample_syn(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (tp->rtt_sampling && tp->retransmits == 0) {
+		tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rtt_sent));
+	} else if (tp->srtt_us == 0) {
+		tp->rto_us = TCP_TIMEOUT_FALLBACK_US;
+	}
+	tp->rtt_sampling = false;
+}

@@ -1,0 +1,462 @@
+/*
+ * TCP's socket operations: the user calls of RFC 9293 3.10 (OPEN, SEND,
+ * RECEIVE, CLOSE, ABORT, STATUS) with Linux's errno and readiness rules
+ * (LINUX-SEMANTICS 7).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/sockios.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+struct sock *tcp_socket_create(struct synack_stack *st)
+{
+	struct tcp_sock *tp = tcp_sock_new(st);
+	return tp ? &tp->sk : NULL;
+}
+
+static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct synack_stack *st = sk->st;
+	if (tp->bound || tp->state != SYNACK_CLOSE)
+		return fail(EINVAL);
+	if (addr != INADDR_ANY && addr != st->addr)
+		return fail(EADDRNOTAVAIL);
+	if (port == 0) {
+		int p = tcp_pick_bind_port(st, tp, addr);
+		if (p < 0)
+			return -1;
+		port = (uint16_t)p;
+	} else if (tcp_bind_conflict(st, tp, addr, port)) {
+		return fail(EADDRINUSE);
+	}
+	tp->laddr = addr;
+	tp->lport = port;
+	tcp_bind_add(st, tp);
+	return 0;
+}
+
+static int tcp_listen(struct sock *sk, int backlog)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct synack_stack *st = sk->st;
+	/* Linux: min((unsigned)backlog, somaxconn), so negative means the max. */
+	unsigned b = (unsigned)backlog;
+	if (b > (unsigned)st->cfg.somaxconn)
+		b = (unsigned)st->cfg.somaxconn;
+	if (tp->state == SYNACK_LISTEN) {
+		tp->lsn->backlog = (int)b;
+		return 0;
+	}
+	if (tp->state != SYNACK_CLOSE || tp->hashed)
+		return fail(EINVAL);
+	if (!tp->bound && tcp_bind(sk, INADDR_ANY, 0) < 0)
+		return -1;
+	/* A second listener on a port clashes unless both set SO_REUSEPORT. */
+	tcp_bind_del(st, tp);
+	int busy = tcp_bind_conflict(st, tp, tp->laddr, tp->lport);
+	tcp_bind_add(st, tp);
+	for (struct tcp_sock *o = st->tcp.bind[tp->lport % TCP_BIND_BUCKETS]; o && !busy; o = o->bnext)
+		if (o != tp && o->lport == tp->lport && o->state == SYNACK_LISTEN &&
+		    !(o->sk.reuseport && sk->reuseport) &&
+		    (o->laddr == tp->laddr || !o->laddr || !tp->laddr))
+			busy = 1;
+	if (busy)
+		return fail(EADDRINUSE);
+	tp->lsn = calloc(1, sizeof(*tp->lsn));
+	if (!tp->lsn)
+		return fail(ENOBUFS);
+	tp->lsn->backlog = (int)b;
+	tcp_set_state(tp, SYNACK_LISTEN, "listen()");
+	return 0;
+}
+
+void tcp_child_unlink(struct tcp_sock *c)
+{
+	struct tcp_sock *lsn = c->parent;
+	if (!lsn)
+		return;
+	struct tcp_listen *l = lsn->lsn;
+	struct tcp_sock **pp = c->in_accept_queue ? &l->acc_head : &l->syn_head;
+	struct tcp_sock *prev = NULL;
+	for (; *pp; prev = *pp, pp = &(*pp)->qnext) {
+		if (*pp != c)
+			continue;
+		*pp = c->qnext;
+		if (c->in_accept_queue) {
+			if (l->acc_tail == c)
+				l->acc_tail = prev;
+			l->accept_len--;
+		} else {
+			l->syn_len--;
+		}
+		break;
+	}
+	c->qnext = NULL;
+	c->parent = NULL;
+	c->in_accept_queue = false;
+}
+
+/* The handshake of a passive child completed: it moves to the accept
+ * queue's tail and the listener becomes readable. */
+void tcp_child_established(struct tcp_sock *c)
+{
+	struct tcp_sock *lsn = c->parent;
+	struct tcp_listen *l = lsn->lsn;
+	tcp_child_unlink(c);
+	c->parent = lsn;
+	c->in_accept_queue = true;
+	c->qnext = NULL;
+	if (l->acc_tail)
+		l->acc_tail->qnext = c;
+	else
+		l->acc_head = c;
+	l->acc_tail = c;
+	l->accept_len++;
+	MIB_INC(lsn->sk.st, TCP_PASSIVE_OPENS);
+	sock_wakeup(&lsn->sk);
+}
+
+static struct sock *tcp_accept(struct sock *sk, int *err)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (tp->state != SYNACK_LISTEN) {
+		*err = EINVAL;
+		return NULL;
+	}
+	struct tcp_sock *c = tp->lsn->acc_head;
+	if (!c) {
+		*err = EAGAIN;
+		return NULL;
+	}
+	tcp_child_unlink(c);
+	return &c->sk;
+}
+
+static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct synack_stack *st = sk->st;
+	switch (tp->state) {
+	case SYNACK_SYN_SENT:
+	case SYNACK_SYN_RECV:
+		return fail(EALREADY);
+	case SYNACK_CLOSE:
+		break;
+	default:
+		/* Linux: the first call after a non-blocking connect completed
+		 * reports success; later ones EISCONN. */
+		if (tp->state != SYNACK_LISTEN && !tp->connect_reported) {
+			tp->connect_reported = true;
+			return 0;
+		}
+		return fail(EISCONN);
+	}
+	if (tp->hashed || tp->connect_reported) {
+		/* A failed connect leaves its error for this call once. */
+		int e = sk->err;
+		if (e) {
+			sk->err = 0;
+			return fail(e);
+		}
+	}
+	if (addr == INADDR_ANY || addr == INADDR_BROADCAST || (addr >> 28) == 0xe)
+		return fail(ENETUNREACH);
+	if (port == 0)
+		return fail(ECONNREFUSED);
+	if (tp->laddr == INADDR_ANY)
+		tp->laddr = st->addr;
+	if (!tp->bound) {
+		int p = tcp_pick_ephemeral(st, tp, addr, port);
+		if (p < 0)
+			return -1;
+		tp->lport = (uint16_t)p;
+		tcp_bind_add(st, tp);
+	} else if (tcp_lookup_conn(st, tp->laddr, tp->lport, addr, port)) {
+		return fail(EADDRNOTAVAIL);
+	}
+	tp->raddr = addr;
+	tp->rport = port;
+	tp->iss = tcp_isn(st, tp->laddr, tp->lport, addr, port);
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->connect_reported = false;
+	sk->err = 0;
+	sk->shut_rd = sk->shut_wr = false;
+	tcp_hash_add(st, tp);
+	tcp_set_state(tp, SYNACK_SYN_SENT, "connect()");
+	tcp_send_syn(tp);
+	return fail(EINPROGRESS);
+}
+
+/* tcp_sendmsg's order of checks (LINUX-SEMANTICS 7). */
+static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT) {
+		if (sk->err) {
+			int e = sk->err;
+			sk->err = 0;
+			return fail(e);
+		}
+		if (tp->state != SYNACK_SYN_SENT && tp->state != SYNACK_SYN_RECV)
+			return fail(EPIPE);
+		return fail(EAGAIN);
+	}
+	if (sk->err) {
+		int e = sk->err;
+		sk->err = 0;
+		return fail(e);
+	}
+	if (sk->shut_wr)
+		return fail(EPIPE);
+	if (len == 0)
+		return 0;
+	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	uint32_t took = ring_append(&tp->sndq, tp->sndbuf, buf, n);
+	if (took == 0)
+		return fail(EAGAIN);
+	tcp_output(tp);
+	return took;
+}
+
+/* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a
+ * window that has at least doubled, so a stalled sender resumes. */
+static void tcp_window_after_read(struct tcp_sock *tp)
+{
+	if (!tcp_synchronized(tp->state) || tp->fin_rcvd || tp->state == SYNACK_SYN_RECV)
+		return;
+	uint32_t now_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t avail = tp->rcvbuf - rcvq_len(&tp->rcvq);
+	uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
+	if (avail >= 2 * now_wnd && avail - now_wnd >= step)
+		tcp_send_ack(tp);
+}
+
+static ssize_t tcp_recv(struct sock *sk, void *buf, size_t len, int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (tp->state == SYNACK_LISTEN)
+		return fail(ENOTCONN);
+	uint32_t have = rcvq_len(&tp->rcvq);
+	if (have && len) {
+		uint32_t n = len < have ? (uint32_t)len : have;
+		ring_peek(&tp->rcvq.r, 0, buf, n);
+		if (!(flags & MSG_PEEK)) {
+			rcvq_consume(&tp->rcvq, n);
+			tcp_window_after_read(tp);
+		}
+		return n;
+	}
+	if (have)
+		return 0; /* len == 0 */
+	if (tp->fin_rcvd) {
+		if (!(flags & MSG_PEEK))
+			tp->eof_read = true;
+		return 0;
+	}
+	if (sk->err) {
+		int e = sk->err;
+		sk->err = 0;
+		return fail(e);
+	}
+	if (sk->shut_rd)
+		return 0;
+	if (tp->state == SYNACK_CLOSE)
+		return fail(ENOTCONN);
+	return fail(EAGAIN);
+}
+
+/* RFC 9293 3.10.4 CLOSE for our sending side: ESTABLISHED and SYN-RECEIVED
+ * go to FIN-WAIT-1, CLOSE-WAIT to LAST-ACK; the FIN follows queued data. */
+static void tcp_close_send_side(struct tcp_sock *tp)
+{
+	switch (tp->state) {
+	case SYNACK_ESTABLISHED:
+	case SYNACK_SYN_RECV:
+		tp->fin_queued = true;
+		tcp_set_state(tp, SYNACK_FIN_WAIT1, "close");
+		break;
+	case SYNACK_CLOSE_WAIT:
+		tp->fin_queued = true;
+		tcp_set_state(tp, SYNACK_LAST_ACK, "close");
+		break;
+	default:
+		return;
+	}
+	tcp_output(tp);
+}
+
+/* Stop listening: pending children are reset (Linux inet_csk_listen_stop). */
+static void tcp_stop_listening(struct tcp_sock *tp)
+{
+	struct tcp_listen *l = tp->lsn;
+	while (l->syn_head || l->acc_head) {
+		struct tcp_sock *c = l->syn_head ? l->syn_head : l->acc_head;
+		tcp_child_unlink(c);
+		tcp_send_rst_abort(c);
+		tcp_done(c, ECONNABORTED, "listener closed");
+	}
+	free(l);
+	tp->lsn = NULL;
+	tcp_set_state(tp, SYNACK_CLOSE, "listener closed");
+}
+
+static int tcp_shutdown(struct sock *sk, int how)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool rd = how == SHUT_RD || how == SHUT_RDWR;
+	bool wr = how == SHUT_WR || how == SHUT_RDWR;
+	switch (tp->state) {
+	case SYNACK_CLOSE:
+		sk->shut_rd |= rd;
+		sk->shut_wr |= wr;
+		return fail(ENOTCONN);
+	case SYNACK_LISTEN:
+		if (rd)
+			tcp_stop_listening(tp);
+		return 0;
+	case SYNACK_SYN_SENT:
+		tcp_done(tp, 0, "shutdown in SYN-SENT");
+		return 0;
+	default:
+		break;
+	}
+	sk->shut_rd |= rd;
+	if (wr && !sk->shut_wr) {
+		sk->shut_wr = true;
+		tcp_close_send_side(tp);
+	}
+	sock_wakeup(sk);
+	return 0;
+}
+
+static void tcp_close(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct synack_stack *st = sk->st;
+	sk->shut_rd = sk->shut_wr = true;
+	switch (tp->state) {
+	case SYNACK_LISTEN:
+		tcp_stop_listening(tp);
+		tcp_maybe_free(tp);
+		return;
+	case SYNACK_CLOSE:
+		tcp_maybe_free(tp);
+		return;
+	case SYNACK_SYN_SENT:
+		tcp_done(tp, 0, "close in SYN-SENT");
+		return;
+	default:
+		break;
+	}
+	if (rcvq_len(&tp->rcvq)) {
+		/* RFC 2525 2.17, Linux: unread data means the application lost
+		 * data; tell the peer with RST instead of FIN. */
+		MIB_INC(st, TCP_ABORT_ON_CLOSE);
+		tcp_send_rst_abort(tp);
+		tcp_done(tp, 0, "close with unread data (RST)");
+		return;
+	}
+	tp->orphan = true;
+	st->tcp.orphans++;
+	tcp_close_send_side(tp);
+	if (tp->state == SYNACK_FIN_WAIT2)
+		tcp_fin_wait2_start(tp);
+	tcp_maybe_free(tp);
+}
+
+/* Readiness as Linux's tcp_poll reports it (LINUX-SEMANTICS 7). */
+static uint32_t tcp_poll(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	uint32_t m = 0;
+	if (tp->state == SYNACK_LISTEN)
+		return tp->lsn->acc_head ? EPOLLIN | EPOLLRDNORM : 0;
+	if (sk->shut_wr && (sk->shut_rd || tp->fin_rcvd))
+		m |= EPOLLHUP;
+	if (tp->state == SYNACK_CLOSE)
+		m |= EPOLLHUP;
+	if (sk->shut_rd || tp->fin_rcvd)
+		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
+	if (tp->state != SYNACK_SYN_SENT && tp->state != SYNACK_SYN_RECV) {
+		if (rcvq_len(&tp->rcvq))
+			m |= EPOLLIN | EPOLLRDNORM;
+		if (!sk->shut_wr) {
+			if (tp->sndq.len < tp->sndbuf)
+				m |= EPOLLOUT | EPOLLWRNORM;
+		} else {
+			m |= EPOLLOUT | EPOLLWRNORM; /* a write would not block (EPIPE) */
+		}
+	}
+	if (sk->err)
+		m |= EPOLLERR;
+	return m;
+}
+
+static bool tcp_name(struct sock *sk, bool peer, uint32_t *addr, uint16_t *port)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (peer) {
+		if (!tcp_synchronized(tp->state) || tp->state == SYNACK_CLOSE || !tp->rport)
+			return false;
+		*addr = tp->raddr;
+		*port = tp->rport;
+		return true;
+	}
+	*addr = tp->laddr;
+	*port = tp->lport;
+	return true;
+}
+
+static int tcp_ioctl(struct sock *sk, unsigned long req, void *arg)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int v;
+	switch (req) {
+	case FIONREAD: /* SIOCINQ */
+		if (tp->state == SYNACK_LISTEN)
+			return fail(EINVAL);
+		v = (int)rcvq_len(&tp->rcvq);
+		break;
+	case SIOCOUTQ:
+		if (tp->state == SYNACK_LISTEN)
+			return fail(EINVAL);
+		v = (int)tp->sndq.len;
+		break;
+	case SIOCOUTQNSD:
+		if (tp->state == SYNACK_LISTEN)
+			return fail(EINVAL);
+		v = (int)tcp_unsent(tp);
+		break;
+	default:
+		return fail(ENOTTY);
+	}
+	memcpy(arg, &v, sizeof(v));
+	return 0;
+}
+
+const struct proto_ops tcp_proto_ops = {
+	.bind = tcp_bind,
+	.listen = tcp_listen,
+	.accept = tcp_accept,
+	.connect = tcp_connect,
+	.send = tcp_send,
+	.recv = tcp_recv,
+	.shutdown = tcp_shutdown,
+	.close = tcp_close,
+	.poll = tcp_poll,
+	.setsockopt = tcp_setsockopt,
+	.getsockopt = tcp_getsockopt,
+	.ioctl = tcp_ioctl,
+	.name = tcp_name,
+};

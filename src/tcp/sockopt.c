@@ -1,0 +1,141 @@
+/* IPPROTO_TCP options (tcp(7)) and TCP_INFO in Linux's layout. */
+#include <errno.h>
+#include <linux/tcp.h>
+#include <string.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+static int fail(int err)
+{
+	errno = err;
+	return -1;
+}
+
+/* SO_SNDBUF/SO_RCVBUF changed: the queues take the size asked for (the
+ * doubled figure is what getsockopt reports). */
+static void apply_buffers(struct tcp_sock *tp)
+{
+	tp->sndbuf = (uint32_t)tp->sk.sndbuf / 2;
+	tp->rcvbuf = (uint32_t)tp->sk.rcvbuf / 2;
+}
+
+int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	int v;
+	if (level == SOL_SOCKET) {
+		switch (name) {
+		case SO_SNDBUF:
+		case SO_RCVBUF:
+			apply_buffers(tp);
+			tcp_output(tp);
+			return 0;
+		case SO_KEEPALIVE:
+			tcp_reset_keepalive(tp);
+			return 0;
+		default:
+			return fail(ENOPROTOOPT);
+		}
+	}
+	if (level != IPPROTO_TCP)
+		return fail(ENOPROTOOPT);
+	if (sockopt_get_int(val, len, &v) < 0)
+		return -1;
+	switch (name) {
+	case TCP_NODELAY:
+		tp->nodelay = v != 0;
+		tcp_output(tp); /* Linux pushes pending data at once */
+		return 0;
+	case TCP_MAXSEG:
+		/* Linux: 0 clears; otherwise TCP_MIN_MSS..MAX_TCP_WINDOW. */
+		if (v && (v < TCP_MIN_MSS || v > 65535))
+			return fail(EINVAL);
+		tp->user_mss = (uint16_t)v;
+		return 0;
+	case TCP_SYNCNT:
+		if (v < 1 || v > 127)
+			return fail(EINVAL);
+		tp->syn_retries = v;
+		return 0;
+	default:
+		return fail(ENOPROTOOPT);
+	}
+}
+
+/* The ca_state Linux would report (tcp_ca_state). */
+static uint8_t ca_state(const struct tcp_sock *tp)
+{
+	if (tp->in_recovery)
+		return 3; /* TCP_CA_Recovery */
+	if (tp->retransmits && tcp_synchronized(tp->state))
+		return 4; /* TCP_CA_Loss */
+	if (tp->dupacks)
+		return 1; /* TCP_CA_Disorder */
+	return 0;
+}
+
+static uint32_t ms_since(const struct tcp_sock *tp, synack_time_t t)
+{
+	return t ? (uint32_t)((tp->sk.st->now - t) / 1000) : (uint32_t)(tp->sk.st->now / 1000);
+}
+
+static void fill_info(const struct tcp_sock *tp, struct tcp_info *ti)
+{
+	memset(ti, 0, sizeof(*ti));
+	ti->tcpi_state = (uint8_t)tp->state;
+	ti->tcpi_ca_state = ca_state(tp);
+	ti->tcpi_retransmits = (uint8_t)tp->retransmits;
+	ti->tcpi_probes = (uint8_t)tp->probes;
+	ti->tcpi_backoff = (uint8_t)tp->backoff;
+	ti->tcpi_snd_wscale = tp->snd_wscale;
+	ti->tcpi_rcv_wscale = tp->rcv_wscale;
+	ti->tcpi_rto = tp->rto_us;
+	ti->tcpi_ato = tp->ato_us;
+	ti->tcpi_snd_mss = tp->mss;
+	ti->tcpi_rcv_mss = tp->rcv_mss;
+	ti->tcpi_unacked = tcp_packets_in_flight(tp);
+	ti->tcpi_retrans = tp->retransmits ? tcp_packets_in_flight(tp) : 0;
+	ti->tcpi_last_data_sent = ms_since(tp, tp->last_data_sent);
+	ti->tcpi_last_data_recv = ms_since(tp, tp->last_data_recv);
+	ti->tcpi_last_ack_recv = ms_since(tp, tp->last_ack_recv);
+	ti->tcpi_pmtu = tp->sk.st->mtu;
+	ti->tcpi_rcv_ssthresh = tcp_select_window((struct tcp_sock *)tp);
+	ti->tcpi_rtt = tp->srtt_us;
+	ti->tcpi_rttvar = tp->rttvar_us;
+	ti->tcpi_snd_ssthresh = tp->ssthresh;
+	ti->tcpi_snd_cwnd = tp->cwnd;
+	ti->tcpi_advmss = tp->advmss;
+	ti->tcpi_reordering = 3;
+	ti->tcpi_rcv_space = tp->rcvbuf;
+	ti->tcpi_total_retrans = tp->total_retrans;
+}
+
+int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (level != IPPROTO_TCP)
+		return fail(ENOPROTOOPT);
+	switch (name) {
+	case TCP_NODELAY:
+		return sockopt_put_int(val, len, tp->nodelay);
+	case TCP_MAXSEG:
+		/* Linux: user_mss before the connection, the live MSS after. */
+		if (tcp_synchronized(tp->state) && tp->state != SYNACK_CLOSE)
+			return sockopt_put_int(val, len, tp->mss);
+		return sockopt_put_int(val, len, tp->user_mss ? tp->user_mss : TCP_DEFAULT_MSS);
+	case TCP_SYNCNT:
+		return sockopt_put_int(val, len,
+				       tp->syn_retries ? tp->syn_retries : sk->st->cfg.tcp_syn_retries);
+	case TCP_INFO: {
+		struct tcp_info ti;
+		fill_info(tp, &ti);
+		socklen_t n = *len < (socklen_t)sizeof(ti) ? *len : (socklen_t)sizeof(ti);
+		memcpy(val, &ti, n);
+		*len = n;
+		return 0;
+	}
+	default:
+		return fail(ENOPROTOOPT);
+	}
+}

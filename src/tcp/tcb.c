@@ -1,0 +1,161 @@
+/* Life of a TCP control block: creation, state changes, the end. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "core/siphash.h"
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+struct tcp_sock *tcp_sock_new(struct synack_stack *st)
+{
+	struct tcp_sock *tp = calloc(1, sizeof(*tp));
+	if (!tp)
+		return NULL;
+	tp->sk.st = st;
+	tp->sk.ops = &tcp_proto_ops;
+	tp->sk.fd = -1;
+	tp->sk.type = SOCK_STREAM;
+	tp->sk.protocol = IPPROTO_TCP;
+	tp->id = st->next_conn_id++;
+	tp->state = SYNACK_CLOSE;
+	tp->created = tp->state_since = st->now;
+	tcp_init_buffers(tp);
+	tcp_rtt_init(tp);
+	tcp_cc_init(tp);
+	tcp_timers_init(tp);
+	/* Link into the list of all sockets (for the listing). */
+	tp->next = st->tcp.all;
+	if (tp->next)
+		tp->next->prev = tp;
+	st->tcp.all = tp;
+	st->tcp.all_count++;
+	return tp;
+}
+
+/* MSS we advertise is MTU - 40 (RFC 9293 3.7.1); buffers from tcp_rmem and
+ * tcp_wmem's defaults, reported doubled as Linux reports them. */
+void tcp_init_buffers(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	tp->advmss = (uint16_t)(st->mtu - 40);
+	tp->mss = TCP_DEFAULT_MSS;
+	tp->rcv_mss = TCP_DEFAULT_MSS;
+	tp->sndbuf = (uint32_t)st->cfg.tcp_wmem[1];
+	tp->rcvbuf = (uint32_t)st->cfg.tcp_rmem[1];
+	tp->sk.sndbuf = (int)tp->sndbuf;
+	tp->sk.rcvbuf = (int)tp->rcvbuf;
+}
+
+/* RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock
+ * (Linux uses a 64 ns clock; any fast clock serves the RFC's purpose). */
+uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport,
+		 uint32_t raddr, uint16_t rport)
+{
+	uint32_t key[3] = {laddr, raddr, (uint32_t)lport << 16 | rport};
+	uint32_t f = (uint32_t)siphash24(&st->isn_key, key, sizeof(key));
+	return f + (uint32_t)(st->now / 4);
+}
+
+static void tcp_trace_state(struct tcp_sock *tp, int old, const char *why)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!st->env.trace)
+		return;
+	struct synack_trace ev = {
+		.kind = SYNACK_TRACE_STATE, .now = st->now, .conn = tp->id, .fd = tp->sk.fd,
+		.old_state = old, .new_state = tp->state, .why = why,
+	};
+	ev.local.sin_family = ev.peer.sin_family = AF_INET;
+	ev.local.sin_addr.s_addr = htonl(tp->laddr);
+	ev.local.sin_port = htons(tp->lport);
+	ev.peer.sin_addr.s_addr = htonl(tp->raddr);
+	ev.peer.sin_port = htons(tp->rport);
+	st->env.trace(st->env.ctx, &ev);
+}
+
+static bool counts_as_estab(int s) { return s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT; }
+
+void tcp_set_state(struct tcp_sock *tp, int state, const char *why)
+{
+	struct synack_stack *st = tp->sk.st;
+	int old = tp->state;
+	if (old == state)
+		return;
+	/* Tcp MIB bookkeeping (RFC 1213 tcpCurrEstab, tcpAttemptFails,
+	 * tcpEstabResets as Linux counts them). */
+	if (counts_as_estab(state) && !counts_as_estab(old))
+		MIB_INC(st, TCP_CURR_ESTAB);
+	if (!counts_as_estab(state) && counts_as_estab(old))
+		MIB_DEC(st, TCP_CURR_ESTAB);
+	if (state == SYNACK_CLOSE && (old == SYNACK_SYN_SENT || old == SYNACK_SYN_RECV))
+		MIB_INC(st, TCP_ATTEMPT_FAILS);
+	if (state == SYNACK_TIME_WAIT)
+		MIB_INC(st, TCP_TIMEWAIT);
+	tp->state = state;
+	tp->state_since = st->now;
+	tcp_trace_state(tp, old, why);
+	sock_wakeup(&tp->sk);
+}
+
+void tcp_done(struct tcp_sock *tp, int err, const char *why)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (err == ECONNRESET && counts_as_estab(tp->state))
+		MIB_INC(st, TCP_ESTAB_RESETS);
+	if (err)
+		tp->sk.err = err;
+	tcp_timers_stop(tp);
+	if (tp->parent)
+		tcp_child_unlink(tp);
+	tcp_hash_del(st, tp);
+	tcp_set_state(tp, SYNACK_CLOSE, why);
+	tp->sk.shut_rd = tp->sk.shut_wr = true;
+	sock_wakeup(&tp->sk);
+	tcp_maybe_free(tp);
+}
+
+/* A socket without a descriptor lives only while TCP still needs it. */
+void tcp_maybe_free(struct tcp_sock *tp)
+{
+	if (tp->sk.fd >= 0 || tp->parent || tp->state != SYNACK_CLOSE)
+		return;
+	tcp_sock_free(tp);
+}
+
+void tcp_sock_free(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	tcp_timers_stop(tp);
+	if (tp->parent)
+		tcp_child_unlink(tp);
+	if (tp->lsn) {
+		/* Children that were never accepted die with the listener. */
+		struct tcp_listen *l = tp->lsn;
+		while (l->syn_head || l->acc_head) {
+			struct tcp_sock *c = l->syn_head ? l->syn_head : l->acc_head;
+			tcp_child_unlink(c);
+			if (tcp_synchronized(c->state) && c->state != SYNACK_CLOSE)
+				tcp_send_rst_abort(c);
+			tcp_done(c, ECONNABORTED, "listener closed");
+		}
+		free(l);
+		tp->lsn = NULL;
+	}
+	if (counts_as_estab(tp->state))
+		MIB_DEC(st, TCP_CURR_ESTAB);
+	if (tp->orphan)
+		st->tcp.orphans--;
+	tcp_hash_del(st, tp);
+	tcp_bind_del(st, tp);
+	sock_detach_watchers(&tp->sk);
+	ring_free(&tp->sndq);
+	rcvq_free(&tp->rcvq);
+	if (tp->prev)
+		tp->prev->next = tp->next;
+	else
+		st->tcp.all = tp->next;
+	if (tp->next)
+		tp->next->prev = tp->prev;
+	st->tcp.all_count--;
+	free(tp);
+}

@@ -1,0 +1,123 @@
+/*
+ * The TCP control block (RFC 9293 3.3.1), one per connection or listener.
+ * struct sock comes first so the socket layer can hold either.
+ */
+#ifndef SYNACK_TCP_TCB_H
+#define SYNACK_TCP_TCB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <synack/synack.h>
+
+#include "core/timer.h"
+#include "socket/sock.h"
+#include "tcp/buf.h"
+#include "wire/tcp.h"
+
+/* States are Linux's numbers (enum synack_tcp_state). */
+typedef enum synack_tcp_state tcp_state_t;
+
+/* Has the connection seen both SYNs? (RFC 9293 3.10.7.4's "synchronized") */
+static inline bool tcp_synchronized(int s)
+{
+	return s != SYNACK_CLOSE && s != SYNACK_LISTEN && s != SYNACK_SYN_SENT;
+}
+
+struct tcp_listen;
+
+struct tcp_sock {
+	struct sock sk;
+	uint64_t id;
+	int state;
+	synack_time_t created, state_since;
+
+	/* Addresses, host order. */
+	uint32_t laddr, raddr;
+	uint16_t lport, rport;
+	bool hashed, bound;
+
+	/* Table links. */
+	struct tcp_sock *hnext;          /* connection hash chain */
+	struct tcp_sock *bnext;          /* same-port (bind) chain */
+	struct tcp_sock *next, *prev;    /* every socket of the stack */
+
+	/* Listener side. */
+	struct tcp_listen *lsn;          /* set on a listener */
+	struct tcp_sock *parent;         /* listener of a not-yet-accepted child */
+	struct tcp_sock *qnext;          /* SYN or accept queue link */
+	bool in_accept_queue;
+	bool orphan;                     /* the application closed it; TCP finishes */
+
+	/* Send sequence space (RFC 9293 3.3.1). */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_window;
+	uint8_t snd_wscale, rcv_wscale;
+	uint16_t mss;                    /* effective send MSS */
+	uint16_t advmss;                 /* MSS we advertise */
+	uint16_t user_mss;               /* TCP_MAXSEG, 0 = none */
+	uint16_t rcv_mss;                /* estimate of the peer's segment size */
+
+	/* Receive sequence space. */
+	uint32_t irs, rcv_nxt, rcv_wup, rcv_adv;
+
+	/* Queues. */
+	struct ring sndq;                /* from SND.UNA on */
+	struct rcvq rcvq;
+	uint32_t sndbuf, rcvbuf;         /* queue limits in bytes */
+	bool fin_queued;                 /* application closed its sending side */
+	bool fin_sent;                   /* our FIN has a sequence number (fin_seq) */
+	uint32_t fin_seq;
+	bool fin_rcvd;                   /* peer's FIN is in order and consumed */
+	bool eof_read;                   /* the application has read that FIN */
+	bool ooo_fin;                    /* peer's FIN arrived out of order at ooo_fin_seq */
+	uint32_t ooo_fin_seq;
+
+	/* Retransmission (RFC 6298) and congestion control (RFC 5681/6582). */
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t min_rtt_us;
+	bool rtt_sampling;
+	uint32_t rtt_seq;
+	synack_time_t rtt_sent;
+	unsigned retransmits;            /* consecutive timeouts */
+	unsigned backoff;
+	synack_time_t retrans_stamp;     /* first unacked transmission, 0 = none */
+	unsigned total_retrans;
+	uint32_t cwnd, ssthresh;         /* segments */
+	uint32_t cwnd_cnt;
+	unsigned dupacks;
+	bool in_recovery;
+	uint32_t recover;
+	unsigned probes;                 /* zero-window or keepalive probes */
+
+	/* ACK policy. */
+	bool ack_now;                    /* an ACK is owed at once */
+	bool delack_pending;
+	unsigned quickack;               /* quick ACKs left */
+	uint32_t ato_us;
+
+	/* Timers: retransmit/persist, delayed ACK, keepalive/FIN-WAIT-2/TIME-WAIT. */
+	struct timer rtx_timer, delack_timer, keep_timer;
+	enum { RTX_NONE, RTX_RETRANS, RTX_PERSIST } rtx_kind;
+
+	/* Options and errors. */
+	bool nodelay;
+	int soft_err;                    /* ICMP error seen, reported on timeout */
+	int syn_retries;                 /* TCP_SYNCNT, 0 = sysctl */
+	synack_time_t last_data_sent, last_data_recv, last_ack_recv;
+	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
+	bool connect_reported;           /* EINPROGRESS outcome taken */
+};
+
+/* A listening socket's queues. The SYN queue holds children in SYN-RECV;
+ * the accept queue holds established children until accept(). */
+struct tcp_listen {
+	int backlog;
+	unsigned syn_len, accept_len;
+	struct tcp_sock *syn_head;
+	struct tcp_sock *acc_head, *acc_tail;
+};
+
+static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }
+
+#endif

@@ -1,0 +1,118 @@
+/* What the files of src/tcp/ offer each other and the layers around them. */
+#ifndef SYNACK_TCP_TCP_H
+#define SYNACK_TCP_TCP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/stack.h"
+#include "tcp/seq.h"
+#include "tcp/tcb.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+#define TCP_DEFAULT_MSS 536          /* RFC 9293 3.7.1: no MSS option */
+#define TCP_MIN_MSS 48
+#define TCP_INIT_CWND 10             /* RFC 6928, Linux */
+#define TCP_TIMEOUT_INIT_US 1000000  /* RFC 6298 2.1: 1 s */
+#define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
+#define TCP_DELACK_MAX_US 200000
+#define TCP_TIMEWAIT_US 60000000     /* Linux TCP_TIMEWAIT_LEN: 60 s */
+#define TCP_MAX_QUICKACKS 16
+
+/* ---- input.c, input_sync.c: segment arrival (RFC 9293 3.10.7) ---------- */
+void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
+/* A parsed segment for this stack, after demux found (or not) a socket. */
+void tcp_in_closed(struct synack_stack *st, const struct tcp_seg *seg);
+void tcp_in_listen(struct tcp_sock *lsn, const struct tcp_seg *seg);
+void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg);
+void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* ICMP error about a segment we sent (RFC 9293 3.10.7 note, RFC 5927). */
+void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
+		    const uint8_t *inner, size_t len);
+
+/* ---- tcb.c: life of a control block ------------------------------------ */
+struct tcp_sock *tcp_sock_new(struct synack_stack *st);
+/* Every state change goes through here: trace, counters, timers (STYLE 6). */
+void tcp_set_state(struct tcp_sock *tp, int state, const char *why);
+/* The connection is over: CLOSED, error reported, freed if nobody holds it. */
+void tcp_done(struct tcp_sock *tp, int err, const char *why);
+/* Free if no descriptor and no protocol reason to live remain. */
+void tcp_maybe_free(struct tcp_sock *tp);
+void tcp_sock_free(struct tcp_sock *tp);
+uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport,
+		 uint32_t raddr, uint16_t rport);
+/* MSS we offer (MTU - 40) and the buffer sizes a new socket starts with. */
+void tcp_init_buffers(struct tcp_sock *tp);
+
+/* ---- output.c: building and sending segments --------------------------- */
+/* Send what the windows, Nagle and SWS avoidance allow, and the FIN. */
+void tcp_output(struct tcp_sock *tp);
+void tcp_send_ack(struct tcp_sock *tp);
+void tcp_send_syn(struct tcp_sock *tp);          /* SYN or SYN-ACK by state */
+void tcp_send_rst_abort(struct tcp_sock *tp);    /* RST for a connection we abort */
+/* RST or RST-ACK answering seg when no connection wants it (3.10.7.1). */
+void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
+/* Resend the segment at seq (one MSS at most), e.g. for fast retransmit. */
+void tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq);
+/* Zero-window probe or keepalive: an ACK with SEQ=SND.UNA-1 (Linux). */
+void tcp_send_probe(struct tcp_sock *tp);
+/* The window we advertise now, before scaling (window.c). */
+uint32_t tcp_select_window(struct tcp_sock *tp);
+/* Bytes queued but not yet sent. */
+uint32_t tcp_unsent(const struct tcp_sock *tp);
+
+/* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
+/* Data arrived: ACK now or arm the delayed-ACK timer. */
+void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len);
+/* An ACK went out (alone or on data): nothing is owed any more. */
+void tcp_ack_sent(struct tcp_sock *tp);
+
+/* ---- timer.c ----------------------------------------------------------- */
+void tcp_timers_init(struct tcp_sock *tp);
+void tcp_timers_stop(struct tcp_sock *tp);
+/* Arm the retransmit timer for the current RTO if data is in flight,
+ * the persist timer if the peer's window is zero, or stop it. */
+void tcp_rearm_rtx(struct tcp_sock *tp);
+void tcp_reset_keepalive(struct tcp_sock *tp);
+void tcp_arm_timewait(struct tcp_sock *tp, synack_time_t len);
+/* FIN-WAIT-2 reached: an orphan gets tcp_fin_timeout (Linux). */
+void tcp_fin_wait2_start(struct tcp_sock *tp);
+/* The handshake is over: congestion window, buffers, keepalive. */
+void tcp_established_init(struct tcp_sock *tp);
+
+/* ---- rtt.c: RFC 6298 --------------------------------------------------- */
+void tcp_rtt_init(struct tcp_sock *tp);
+void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
+/* The handshake's round trip, unless the SYN was retransmitted (Karn);
+ * without a sample the RTO falls back to 3 s (RFC 6298 5.7, Linux). */
+void tcp_rtt_sample_syn(struct tcp_sock *tp);
+uint32_t tcp_rto_min(const struct tcp_sock *tp);
+uint32_t tcp_rto_max(const struct tcp_sock *tp);
+
+/* ---- cc_newreno.c: RFC 5681 + RFC 6582 --------------------------------- */
+void tcp_cc_init(struct tcp_sock *tp);
+/* SND.UNA advanced by acked bytes. */
+void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked);
+/* A duplicate ACK (3.2 of RFC 5681). */
+void tcp_cc_on_dupack(struct tcp_sock *tp);
+void tcp_cc_on_rto(struct tcp_sock *tp);
+uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
+
+/* ---- socket.c: the socket operations of TCP ---------------------------- */
+extern const struct proto_ops tcp_proto_ops;
+struct sock *tcp_socket_create(struct synack_stack *st);
+/* A child reached ESTABLISHED: move it to its listener's accept queue. */
+void tcp_child_established(struct tcp_sock *child);
+/* Take a child out of its listener's queues (RST, timeout, close). */
+void tcp_child_unlink(struct tcp_sock *child);
+
+/* ---- sockopt.c: IPPROTO_TCP options and TCP_INFO --------------------- */
+int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len);
+int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len);
+
+/* ---- trace ------------------------------------------------------------- */
+void tcp_trace_seg(struct tcp_sock *tp, struct synack_stack *st, enum synack_trace_kind kind,
+		   const struct tcp_seg *seg, const void *pkt, size_t len, bool retrans);
+
+#endif

@@ -1,0 +1,288 @@
+/*
+ * TCP's timers: retransmission and persist (RFC 6298, RFC 9293 3.8.6.1),
+ * delayed ACK, and one for keepalive, FIN-WAIT-2 and TIME-WAIT. The
+ * give-up rules are Linux's: tcp_syn_retries with linear timeouts for
+ * SYNs, tcp_synack_retries for SYN-ACKs, tcp_retries2 turned into time.
+ */
+#include <errno.h>
+#include <stddef.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+static void arm_us(struct tcp_sock *tp, struct timer *t, synack_time_t delay)
+{
+	struct synack_stack *st = tp->sk.st;
+	timer_arm(&st->wheel, t, (st->now + delay + 999) / 1000);
+}
+
+/*
+ * Linux's retries-as-time (tcp_model_timeout): N doublings from base b take
+ * (2^(N+1)-1)*b while under the 120 s cap, then 120 s each.
+ */
+static synack_time_t retries_to_time(unsigned n, synack_time_t base, synack_time_t max)
+{
+	unsigned k = 0;
+	while ((base << (k + 1)) <= max)
+		k++;
+	if (n <= k)
+		return ((((synack_time_t)2) << n) - 1) * base;
+	return ((((synack_time_t)2) << k) - 1) * base + (n - k) * max;
+}
+
+static int timeout_errno(const struct tcp_sock *tp)
+{
+	return tp->soft_err ? tp->soft_err : ETIMEDOUT;
+}
+
+/* SYN-SENT: SYNs at 0,1,2,3,4,5,7,11,... s; give up after syn_retries +
+ * linear timeouts retransmissions, or (2^(retries+1)-1) s (Linux 6.5+). */
+static bool syn_sent_timeout(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	unsigned retries = tp->syn_retries ? (unsigned)tp->syn_retries
+					   : (unsigned)st->cfg.tcp_syn_retries;
+	unsigned linear = (unsigned)st->cfg.tcp_syn_linear_timeouts;
+	if (tp->retransmits &&
+	    (tp->retransmits >= retries + linear ||
+	     st->now - tp->retrans_stamp >= retries_to_time(retries, SYNACK_SEC(1), tcp_rto_max(tp)))) {
+		tcp_done(tp, timeout_errno(tp), "SYN retransmissions exhausted");
+		return false;
+	}
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = tp->rtt_sent;
+	tp->retransmits++;
+	if (tp->retransmits > linear) {
+		uint64_t rto = (uint64_t)tp->rto_us * 2;
+		tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
+	}
+	tcp_send_syn(tp);
+	return true;
+}
+
+/* SYN-RECEIVED: SYN-ACKs at 1, 3, 7, 15, 31 s; the child expires at 63 s. */
+static bool syn_recv_timeout(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	unsigned limit = (unsigned)st->cfg.tcp_synack_retries;
+	if (tp->retransmits >= limit) {
+		tcp_done(tp, timeout_errno(tp), "SYN-ACK retransmissions exhausted");
+		return false;
+	}
+	tp->retransmits++;
+	uint64_t rto = (uint64_t)tp->rto_us * 2;
+	tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
+	tcp_send_syn(tp);
+	return true;
+}
+
+/* Synchronized states: back off, go back to SND.UNA and resend (RFC 6298
+ * 5.4-5.6); give up once the time tcp_retries2 stands for has passed
+ * since the first unacknowledged transmission. */
+static bool data_timeout(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	unsigned retries = (unsigned)st->cfg.tcp_retries2;
+	if (tp->orphan)
+		retries = st->cfg.tcp_orphan_retries ? (unsigned)st->cfg.tcp_orphan_retries : 8;
+	if (!tp->retrans_stamp)
+		tp->retrans_stamp = tp->last_data_sent ? tp->last_data_sent : st->now;
+	if (tp->retransmits &&
+	    st->now - tp->retrans_stamp >= retries_to_time(retries, tcp_rto_min(tp), tcp_rto_max(tp))) {
+		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
+		tcp_done(tp, timeout_errno(tp), "retransmissions exhausted");
+		return false;
+	}
+	tcp_cc_on_rto(tp);
+	tp->retransmits++;
+	tp->backoff++;
+	tp->total_retrans++;
+	uint64_t rto = (uint64_t)tp->rto_us * 2;
+	tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
+	tp->rtt_sampling = false; /* Karn */
+	tp->snd_nxt = tp->snd_una;
+	tcp_retransmit_at(tp, tp->snd_una);
+	tp->snd_nxt = seq_min(tp->snd_una + tp->mss, tp->snd_max);
+	if (tp->fin_sent && tp->snd_una == tp->fin_seq)
+		tp->snd_nxt = tp->fin_seq + 1;
+	return true;
+}
+
+/* Zero-window probing (RFC 9293 3.8.6.1): probes back off like the RTO;
+ * a peer that keeps answering with a zero window is probed for ever. */
+static void persist_timeout(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	MIB_INC(st, TCP_WIN_PROBE);
+	tcp_send_probe(tp);
+	tp->probes++;
+	if (tp->backoff < 16)
+		tp->backoff++;
+}
+
+static void rtx_fire(struct timer *t, uint64_t now_ms)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, rtx_timer);
+	struct synack_stack *st = tp->sk.st;
+	if (tp->rtx_kind == RTX_PERSIST) {
+		persist_timeout(tp);
+		tp->rtx_kind = RTX_NONE;
+		tcp_rearm_rtx(tp);
+		return;
+	}
+	MIB_INC(st, TCP_TIMEOUTS);
+	bool alive;
+	switch (tp->state) {
+	case SYNACK_SYN_SENT:
+		alive = syn_sent_timeout(tp);
+		break;
+	case SYNACK_SYN_RECV:
+		alive = syn_recv_timeout(tp);
+		break;
+	default:
+		alive = data_timeout(tp);
+		break;
+	}
+	if (alive) {
+		tp->rtx_kind = RTX_NONE;
+		tcp_rearm_rtx(tp);
+	}
+}
+
+void tcp_rearm_rtx(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	bool in_flight = tp->snd_max != tp->snd_una;
+	if (in_flight) {
+		if (tp->rtx_kind != RTX_RETRANS || !timer_armed(&tp->rtx_timer)) {
+			tp->rtx_kind = RTX_RETRANS;
+			arm_us(tp, &tp->rtx_timer, tp->rto_us);
+		}
+		return;
+	}
+	bool waiting = tcp_unsent(tp) || (tp->fin_queued && !tp->fin_sent);
+	if (waiting && tp->snd_wnd == 0 && tcp_synchronized(tp->state)) {
+		if (tp->rtx_kind != RTX_PERSIST || !timer_armed(&tp->rtx_timer)) {
+			uint64_t when = (uint64_t)tp->rto_us << tp->backoff;
+			if (when > tcp_rto_max(tp))
+				when = tcp_rto_max(tp);
+			tp->rtx_kind = RTX_PERSIST;
+			arm_us(tp, &tp->rtx_timer, when);
+		}
+		return;
+	}
+	tp->rtx_kind = RTX_NONE;
+	timer_cancel(&st->wheel, &tp->rtx_timer);
+}
+
+static void delack_fire(struct timer *t, uint64_t now_ms)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, delack_timer);
+	if (!tp->delack_pending)
+		return;
+	tp->delack_pending = false;
+	MIB_INC(tp->sk.st, DELAYED_ACKS);
+	tcp_send_ack(tp);
+}
+
+/* Keepalive (RFC 1122 4.2.3.6, Linux's 7200/75/9), FIN-WAIT-2 timeout of
+ * an orphan, and the end of TIME-WAIT share one timer, as in Linux. */
+static void keep_fire(struct timer *t, uint64_t now_ms)
+{
+	struct tcp_sock *tp = container_of(t, struct tcp_sock, keep_timer);
+	struct synack_stack *st = tp->sk.st;
+	switch (tp->state) {
+	case SYNACK_TIME_WAIT:
+		tcp_done(tp, 0, "TIME-WAIT timeout (2 MSL)");
+		return;
+	case SYNACK_FIN_WAIT2:
+		if (tp->orphan) {
+			tcp_done(tp, 0, "FIN-WAIT-2 timeout (tcp_fin_timeout)");
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (!tp->sk.keepalive || (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT))
+		return;
+	synack_time_t idle = st->now - (tp->last_ack_recv > tp->last_data_recv ? tp->last_ack_recv
+									     : tp->last_data_recv);
+	if (idle < SYNACK_SEC(st->cfg.tcp_keepalive_time) && tp->probes == 0) {
+		arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_time) - idle);
+		return;
+	}
+	if (tp->probes >= (unsigned)st->cfg.tcp_keepalive_probes) {
+		tcp_send_rst_abort(tp);
+		tcp_done(tp, timeout_errno(tp), "keepalive probes unanswered");
+		return;
+	}
+	MIB_INC(st, TCP_KEEP_ALIVE);
+	tcp_send_probe(tp);
+	tp->probes++;
+	arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_intvl));
+}
+
+void tcp_timers_init(struct tcp_sock *tp)
+{
+	timer_init(&tp->rtx_timer, rtx_fire);
+	timer_init(&tp->delack_timer, delack_fire);
+	timer_init(&tp->keep_timer, keep_fire);
+}
+
+void tcp_timers_stop(struct tcp_sock *tp)
+{
+	struct timer_wheel *w = &tp->sk.st->wheel;
+	timer_cancel(w, &tp->rtx_timer);
+	timer_cancel(w, &tp->delack_timer);
+	timer_cancel(w, &tp->keep_timer);
+	tp->rtx_kind = RTX_NONE;
+	tp->delack_pending = false;
+}
+
+void tcp_reset_keepalive(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (tp->sk.keepalive && (tp->state == SYNACK_ESTABLISHED || tp->state == SYNACK_CLOSE_WAIT))
+		arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_time));
+	else if (tp->state == SYNACK_ESTABLISHED || tp->state == SYNACK_CLOSE_WAIT)
+		timer_cancel(&st->wheel, &tp->keep_timer);
+}
+
+/* TIME-WAIT (RFC 9293 3.6): retransmission and probes stop; the 2 MSL
+ * timer runs (Linux: 60 s). */
+void tcp_arm_timewait(struct tcp_sock *tp, synack_time_t len)
+{
+	struct synack_stack *st = tp->sk.st;
+	timer_cancel(&st->wheel, &tp->rtx_timer);
+	tp->rtx_kind = RTX_NONE;
+	arm_us(tp, &tp->keep_timer, len);
+}
+
+void tcp_fin_wait2_start(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!tp->orphan)
+		return; /* a socket the application holds waits for the peer */
+	synack_time_t t = SYNACK_SEC(st->cfg.tcp_fin_timeout);
+	synack_time_t floor = (synack_time_t)tp->rto_us * 7 / 2; /* Linux: 3.5 RTO */
+	arm_us(tp, &tp->keep_timer, t > floor ? t : floor);
+}
+
+void tcp_established_init(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	tcp_cc_init(tp);
+	tp->recover = tp->snd_una;
+	/* Linux grows the send buffer to hold two initial windows. */
+	uint32_t want = 2u * TCP_INIT_CWND * tp->mss * 2u;
+	if (!tp->sk.sndbuf_locked && tp->sndbuf < want) {
+		uint32_t max = (uint32_t)st->cfg.tcp_wmem[2];
+		tp->sndbuf = want < max ? want : max;
+		tp->sk.sndbuf = (int)tp->sndbuf;
+	}
+	tp->last_ack_recv = st->now;
+	tcp_reset_keepalive(tp);
+}

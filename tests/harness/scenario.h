@@ -1,0 +1,117 @@
+/*
+ * Scenario tests (STYLE 10): one stack under test ("local", 10.0.0.1) and
+ * a scripted peer ("remote", 10.0.0.2). The test injects segments at
+ * virtual times and expects the exact segments the stack sends back.
+ *
+ *   scn_inject(t, 100, SEG(.flags = SYN, .seq = R_ISS));
+ *   uint32_t iss = scn_expect_synack(t, R_ISS + 1);
+ *   scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1));
+ *
+ * expect pops exactly one emitted segment and compares flags, seq, ack,
+ * window, payload length and bytes; on a mismatch it prints both in RFC
+ * notation. Fields can be skipped only by name (.any_wnd, .any_ack, ...).
+ */
+#ifndef SYNACK_TEST_SCENARIO_H
+#define SYNACK_TEST_SCENARIO_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <synack/synack.h>
+
+#include "wire/tcp.h"
+
+#define L_ADDR 0x0a000001u /* 10.0.0.1: the stack under test */
+#define R_ADDR 0x0a000002u /* 10.0.0.2: the scripted peer */
+#define L_PORT 80
+#define R_PORT 40000
+/* The peer's ISS sits just below 2^32 so every test crosses the wrap. */
+#define R_ISS 0xfffffff0u
+#define WND 65535
+
+#define FIN TCP_FIN
+#define SYN TCP_SYN
+#define RST TCP_RST
+#define PSH TCP_PSH
+#define ACK TCP_ACK
+
+struct seg_spec {
+	uint8_t flags;
+	uint32_t seq, ack;
+	int32_t wnd;            /* SEG() defaults it to WND */
+	const char *data;       /* payload bytes (len of them) */
+	uint32_t len;           /* 0 with data: strlen(data) */
+	uint16_t mss;           /* MSS option (SYN only), 0 = none */
+	uint16_t sport, dport;  /* 0 = R_PORT / L_PORT as seen from the peer */
+	bool any_wnd, any_ack, any_seq, any_psh;
+};
+
+#define SEG(...) ((struct seg_spec){.wnd = WND, __VA_ARGS__})
+
+struct scn_pkt {
+	uint8_t *data;
+	size_t len;
+	synack_time_t at;
+};
+
+struct scn {
+	struct synack_stack *st;
+	struct synack_config cfg;
+	synack_time_t now;
+	struct scn_pkt *out;
+	size_t nout, head, cap;
+	/* State changes seen, for expect_states(). */
+	int states[256];
+	size_t nstates;
+	uint64_t watch_conn;    /* 0: record every connection */
+	bool verbose;
+};
+
+/* Create a stack at time 0 (cfg NULL = Linux defaults). */
+struct scn *scn_new(const struct synack_config *cfg);
+void scn_free(struct scn *t);
+
+/* Move virtual time to at_ms (absolute), running timers. */
+void scn_at(struct scn *t, uint64_t at_ms);
+/* Run timers up to at_ms, then deliver the segment. */
+void scn_inject(struct scn *t, uint64_t at_ms, struct seg_spec s);
+/* Deliver raw bytes as one IPv4 packet. */
+void scn_inject_raw(struct scn *t, uint64_t at_ms, const void *pkt, size_t len);
+/* Build the IPv4 packet for a spec from the peer (for malformed tests). */
+size_t scn_build(const struct seg_spec *s, uint8_t *out, size_t cap);
+
+/* Pop the next emitted packet as a parsed segment; false if none. */
+bool scn_pop(struct scn *t, struct tcp_seg *seg, synack_time_t *at);
+#define scn_expect(t, spec) scn_expect_at_((t), (spec), UINT64_MAX, __FILE__, __LINE__)
+/* Expect the segment to have left at exactly at_ms. */
+#define scn_expect_at(t, at_ms, spec) scn_expect_at_((t), (spec), (at_ms), __FILE__, __LINE__)
+#define scn_expect_none(t) scn_expect_none_((t), __FILE__, __LINE__)
+/* Expect a SYN-ACK acking `ack`; returns its ISS. */
+#define scn_expect_synack(t, ack) scn_expect_syn_((t), true, (ack), __FILE__, __LINE__)
+/* Expect a SYN; returns its ISS. */
+#define scn_expect_syn(t) scn_expect_syn_((t), false, 0, __FILE__, __LINE__)
+
+void scn_expect_at_(struct scn *t, struct seg_spec s, uint64_t at_ms, const char *file, int line);
+void scn_expect_none_(struct scn *t, const char *file, int line);
+uint32_t scn_expect_syn_(struct scn *t, bool synack, uint32_t ack, const char *file, int line);
+
+/* Fixtures reached by real segments (STYLE 11). Both leave nothing
+ * queued for expect and return the connected descriptor; *iss is the
+ * stack's ISS. The peer's ISS is R_ISS. */
+int fx_listen(struct scn *t);                       /* listening fd on L_PORT */
+int fx_passive_established(struct scn *t, uint32_t *iss);
+int fx_active_established(struct scn *t, uint32_t *iss);
+
+/* The state of the socket behind fd, or of the connection to the peer. */
+int scn_state(struct scn *t, int fd);
+int scn_conn_state(struct scn *t); /* SYNACK_CLOSE if there is none */
+/* connect() fd to the peer (expects EINPROGRESS). */
+void scn_connect(struct scn *t, int fd);
+/* Count a counter by nstat name. */
+uint64_t scn_counter(struct scn *t, const char *name);
+
+#endif
