@@ -46,6 +46,8 @@ typedef void (*memlink_tap_fn)(void *ctx, synack_time_t now, enum memlink_fate f
 /* A host that is not a synack stack (a scripted peer). */
 typedef void (*memlink_deliver_fn)(void *ctx, synack_time_t now, const void *pkt, size_t len);
 
+/* sent counts every packet handed in, routed or not; a duplicate adds one
+ * to duplicated and, on arrival, one more to delivered. */
 struct memlink_stats {
 	uint64_t sent, delivered, lost, duplicated, corrupted, reordered, no_route;
 };
@@ -54,12 +56,15 @@ struct memlink *memlink_new(uint64_t seed, synack_time_t start);
 /* Frees the network and every stack attached with memlink_host_attach. */
 void memlink_free(struct memlink *net);
 
-/* Add a host with an address; returns its id (0, 1, ...) or -1. */
+/* Add a host with an address; returns its id (0, 1, ...) or -1 with errno
+ * (EEXIST: the address is taken). */
 int memlink_host_add(struct memlink *net, struct in_addr addr);
 /* The env a stack for this host is created with (its send goes here). */
 struct synack_env memlink_host_env(struct memlink *net, int host);
 /* Give the host its stack; memlink delivers to it and runs its timers.
- * memlink owns the stack from now on. */
+ * memlink owns the stack from now on. Attaching (a stack or a callback)
+ * frees the stack attached before. A host with nothing attached swallows
+ * what it receives. */
 void memlink_host_attach(struct memlink *net, int host, struct synack_stack *st);
 /* Or: a host whose packets go to a callback. */
 void memlink_host_attach_fn(struct memlink *net, int host, memlink_deliver_fn fn, void *ctx);
@@ -70,10 +75,13 @@ struct synack_stack *memlink_stack_add(struct memlink *net, const char *addr,
 				       void (*trace)(void *, const struct synack_trace *), void *ctx);
 struct synack_stack *memlink_host_stack(struct memlink *net, int host);
 
-/* Shape the direction from -> to; -1 means every host. */
+/* Shape the direction from -> to; -1 means every host, including hosts
+ * added later. A path follows the newest call that covers it. */
 void memlink_set_path(struct memlink *net, int from, int to, const struct memlink_path *path);
 void memlink_set_tap(struct memlink *net, memlink_tap_fn fn, void *ctx);
-/* A scripted host sends a packet into the network. */
+/* A scripted host sends a packet into the network. Packets are routed by
+ * their IPv4 destination before any fault is applied; a corrupted copy
+ * still reaches that host. */
 void memlink_inject(struct memlink *net, int from, const void *pkt, size_t len);
 
 synack_time_t memlink_now(const struct memlink *net);

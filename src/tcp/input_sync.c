@@ -33,6 +33,25 @@ static void challenge_ack(struct tcp_sock *tp)
 }
 
 /*
+ * Linux tcp_oow_rate_limited: answers to out-of-window segments without
+ * data are limited to one per tcp_invalid_ratelimit (500 ms), so two
+ * confused ends cannot ping-pong ACKs for ever. Data segments always get
+ * their duplicate ACK.
+ */
+static bool oow_ack_limited(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (seg->len && !(seg->flags & TCP_SYN))
+		return false;
+	if (tp->last_oow_ack && st->now - tp->last_oow_ack < TCP_INVALID_RATELIMIT_US) {
+		MIB_INC(st, TCP_ACK_SKIPPED_SEQ);
+		return true;
+	}
+	tp->last_oow_ack = st->now;
+	return false;
+}
+
+/*
  * RFC 9293 3.10.7.4 (first, check sequence number): the four cases of the
  * acceptability test; an unacceptable segment gets an ACK unless it is a
  * RST. With a zero window, a segment at RCV.NXT still has its ACK and RST
@@ -56,7 +75,7 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 			return V_DROP;
 		}
 		DROP(tp->sk.st, TCP_OOW_DROP, "segment outside the window");
-		return V_ACK_DROP;
+		return oow_ack_limited(tp, seg) ? V_DROP : V_ACK_DROP;
 	}
 	/* Trim what lies before RCV.NXT (a SYN there is a duplicate). */
 	if (seq_lt(seg->seq, nxt)) {
@@ -301,11 +320,12 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 	struct synack_stack *st = tp->sk.st;
 	if (seg->len == 0 || !takes_text(tp->state))
 		return V_CONTINUE;
-	if (tp->orphan) {
-		/* Linux: new data for a closed socket is answered with RST. */
+	if (tp->sk.shut_rd && tp->state != SYNACK_ESTABLISHED) {
+		/* Linux (RFC 1122 4.2.2.13): new data after close() or SHUT_RD
+		 * in FIN-WAIT-1/2 is answered <SEQ=SEG.ACK><CTL=RST>. */
 		MIB_INC(st, TCP_ABORT_ON_DATA);
-		tcp_send_rst_abort(tp);
-		tcp_done(tp, 0, "data for a closed socket");
+		tcp_send_rst_reply(st, seg);
+		tcp_done(tp, ECONNRESET, "data after the receive side was shut");
 		return V_CLOSED;
 	}
 	uint32_t off = seg->seq - tp->rcv_nxt;

@@ -206,12 +206,15 @@ void tcp_output(struct tcp_sock *tp)
 	tcp_rearm_rtx(tp);
 }
 
-/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> */
+/* <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. While a timeout has pulled SND.NXT
+ * back for retransmission, the ACK carries the highest sequence number
+ * sent instead, as Linux's never-rewound snd_nxt does: an older one would
+ * fall below the peer's RCV.NXT and be rejected. */
 void tcp_send_ack(struct tcp_sock *tp)
 {
 	if (tp->state == SYNACK_CLOSE || tp->state == SYNACK_LISTEN || tp->state == SYNACK_SYN_SENT)
 		return;
-	tcp_xmit(tp, tp->snd_nxt, TCP_ACK, 0, false);
+	tcp_xmit(tp, tp->snd_max, TCP_ACK, 0, false);
 }
 
 /* The options of a SYN or SYN-ACK: the MSS we accept (RFC 9293 3.7.1). */

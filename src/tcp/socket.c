@@ -236,9 +236,8 @@ static void tcp_window_after_read(struct tcp_sock *tp)
 	if (!tcp_synchronized(tp->state) || tp->fin_rcvd || tp->state == SYNACK_SYN_RECV)
 		return;
 	uint32_t now_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t avail = tp->rcvbuf - rcvq_len(&tp->rcvq);
-	uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
-	if (avail >= 2 * now_wnd && avail - now_wnd >= step)
+	uint32_t new_wnd = tcp_select_window(tp);
+	if (new_wnd && new_wnd >= 2 * now_wnd)
 		tcp_send_ack(tp);
 }
 

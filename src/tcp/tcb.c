@@ -89,6 +89,10 @@ void tcp_set_state(struct tcp_sock *tp, int state, const char *why)
 		MIB_DEC(st, TCP_CURR_ESTAB);
 	if (state == SYNACK_CLOSE && (old == SYNACK_SYN_SENT || old == SYNACK_SYN_RECV))
 		MIB_INC(st, TCP_ATTEMPT_FAILS);
+	/* Linux counts every ESTABLISHED/CLOSE-WAIT -> CLOSED move (RST
+	 * received or sent, abort, timeout) as EstabResets. */
+	if (state == SYNACK_CLOSE && counts_as_estab(old))
+		MIB_INC(st, TCP_ESTAB_RESETS);
 	if (state == SYNACK_TIME_WAIT)
 		MIB_INC(st, TCP_TIMEWAIT);
 	tp->state = state;
@@ -100,8 +104,6 @@ void tcp_set_state(struct tcp_sock *tp, int state, const char *why)
 void tcp_done(struct tcp_sock *tp, int err, const char *why)
 {
 	struct synack_stack *st = tp->sk.st;
-	if (err == ECONNRESET && counts_as_estab(tp->state))
-		MIB_INC(st, TCP_ESTAB_RESETS);
 	if (err)
 		tp->sk.err = err;
 	tcp_timers_stop(tp);

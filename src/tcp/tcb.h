@@ -104,6 +104,7 @@ struct tcp_sock {
 	bool nodelay;
 	int soft_err;                    /* ICMP error seen, reported on timeout */
 	int syn_retries;                 /* TCP_SYNCNT, 0 = sysctl */
+	synack_time_t last_oow_ack;      /* last ACK for an out-of-window segment */
 	synack_time_t last_data_sent, last_data_recv, last_ack_recv;
 	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
 	bool connect_reported;           /* EINPROGRESS outcome taken */

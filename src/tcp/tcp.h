@@ -19,6 +19,7 @@
 #define TCP_DELACK_MAX_US 200000
 #define TCP_TIMEWAIT_US 60000000     /* Linux TCP_TIMEWAIT_LEN: 60 s */
 #define TCP_MAX_QUICKACKS 16
+#define TCP_INVALID_RATELIMIT_US 500000 /* Linux tcp_invalid_ratelimit */
 
 /* ---- input.c, input_sync.c: segment arrival (RFC 9293 3.10.7) ---------- */
 void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
