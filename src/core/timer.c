@@ -58,13 +58,17 @@ static void unlink_timer(struct timer_wheel *w, struct timer *t)
 	t->next = NULL;
 	t->pprev = NULL;
 	w->count--;
-
-	/* A slot can only have emptied if t was its head, i.e. pprev points
-	 * into w->slot; the address tells which slot's bit to clear. */
-	uintptr_t off = (uintptr_t)pprev - (uintptr_t)&w->slot[0][0];
-	if (off < sizeof w->slot && !*pprev) {
-		size_t i = off / sizeof w->slot[0][0];
-		w->occupied[i / TW_SLOTS] &= ~(1ULL << (i % TW_SLOTS));
+	/* The cached next deadline may have been this timer's. */
+	if (w->next_valid && t->expires <= w->next_cache)
+		w->next_valid = false;
+	if (t->where == TW_NOWHERE)
+		return;
+	unsigned l = t->where / TW_SLOTS, slot = t->where % TW_SLOTS;
+	if (!w->slot[l][slot]) {
+		w->occupied[l] &= ~(1ULL << slot);
+		w->min_dirty[l] &= ~(1ULL << slot);
+	} else if (t->expires == w->slot_min[l][slot] && --w->slot_min_n[l][slot] == 0) {
+		w->min_dirty[l] |= 1ULL << slot; /* the last timer at the minimum left */
 	}
 }
 
@@ -84,6 +88,17 @@ static void place(struct timer_wheel *w, struct timer *t, uint64_t ref)
 		level = (63u - (unsigned)__builtin_clzll(delta)) / LEVEL_BITS;
 	slot = (unsigned)(at >> level_shift(level)) & (TW_SLOTS - 1);
 	link_head(&w->slot[level][slot], t);
+	t->where = (uint16_t)(level * TW_SLOTS + slot);
+	/* slot_min stays a lower bound of the slot's expiries; min_dirty says
+	 * it may be below the true minimum after a removal. */
+	if (!(w->occupied[level] >> slot & 1) || t->expires < w->slot_min[level][slot]) {
+		w->slot_min[level][slot] = t->expires;
+		w->slot_min_n[level][slot] = 1;
+		if (!(w->occupied[level] >> slot & 1))
+			w->min_dirty[level] &= ~(1ULL << slot);
+	} else if (t->expires == w->slot_min[level][slot]) {
+		w->slot_min_n[level][slot]++;
+	}
 	w->occupied[level] |= 1ULL << slot;
 }
 
@@ -103,10 +118,13 @@ void timer_arm(struct timer_wheel *w, struct timer *t, uint64_t expires_ms)
 		unlink_timer(w, t);
 	t->expires = expires_ms;
 	w->count++;
-	if (expires_ms <= w->now)
+	if (expires_ms <= w->now) {
 		link_head(&w->due, t);
-	else
+		t->where = TW_NOWHERE;
+	} else
 		place(w, t, w->now);
+	if (w->next_valid && expires_ms < w->next_cache)
+		w->next_cache = expires_ms;
 }
 
 void timer_cancel(struct timer_wheel *w, struct timer *t)
@@ -157,6 +175,7 @@ static void cascade(struct timer_wheel *w, unsigned level, unsigned slot)
 
 	w->slot[level][slot] = NULL;
 	w->occupied[level] &= ~(1ULL << slot);
+	w->min_dirty[level] &= ~(1ULL << slot);
 	while (t) {
 		struct timer *next = t->next;
 		place(w, t, w->now);
@@ -201,8 +220,13 @@ void timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms)
 	}
 }
 
-uint64_t timer_wheel_next(const struct timer_wheel *w)
+/* The earliest expiry changes only when a timer is armed earlier (arm
+ * keeps the cache) or the earliest one leaves (unlink drops it), so the
+ * slot scan below runs rarely even with many timers in one slot. */
+uint64_t timer_wheel_next(struct timer_wheel *w)
 {
+	if (w->next_valid)
+		return w->next_cache;
 	uint64_t best = UINT64_MAX;
 
 	for (const struct timer *t = w->due; t; t = t->next)
@@ -230,11 +254,25 @@ uint64_t timer_wheel_next(const struct timer_wheel *w)
 			uint64_t g = base + 1 + lowest_bit(occ);
 			if (g << sh >= best)
 				break;
-			for (const struct timer *t = w->slot[l][g & (TW_SLOTS - 1)]; t; t = t->next)
-				if (t->expires < best)
-					best = t->expires;
+			unsigned slot = (unsigned)(g & (TW_SLOTS - 1));
+			if (w->min_dirty[l] >> slot & 1) {
+				uint64_t m = UINT64_MAX;
+				uint32_t n = 0;
+				for (const struct timer *t = w->slot[l][slot]; t; t = t->next) {
+					if (t->expires < m)
+						m = t->expires, n = 0;
+					n += t->expires == m;
+				}
+				w->slot_min[l][slot] = m;
+				w->slot_min_n[l][slot] = n;
+				w->min_dirty[l] &= ~(1ULL << slot);
+			}
+			if (w->slot_min[l][slot] < best)
+				best = w->slot_min[l][slot];
 			occ &= occ - 1;
 		}
 	}
+	w->next_cache = best;
+	w->next_valid = true;
 	return best;
 }

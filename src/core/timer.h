@@ -14,6 +14,7 @@
 
 #define TW_LEVELS 5
 #define TW_SLOTS 64
+#define TW_NOWHERE 0xffff
 
 struct timer;
 typedef void (*timer_fn)(struct timer *t, uint64_t now_ms);
@@ -22,6 +23,7 @@ struct timer {
 	struct timer *next, **pprev; /* slot list; pprev == NULL: not armed */
 	uint64_t expires;            /* ms tick */
 	timer_fn fn;
+	uint16_t where;              /* level * 64 + slot, or TW_NOWHERE (due list) */
 };
 
 struct timer_wheel {
@@ -30,6 +32,11 @@ struct timer_wheel {
 	struct timer *slot[TW_LEVELS][TW_SLOTS];
 	struct timer *due;           /* armed at or before now: run at next advance */
 	unsigned count;              /* armed timers */
+	uint64_t slot_min[TW_LEVELS][TW_SLOTS]; /* lower bound of each slot's expiries */
+	uint32_t slot_min_n[TW_LEVELS][TW_SLOTS]; /* timers at exactly slot_min */
+	uint64_t min_dirty[TW_LEVELS];          /* bit i: slot_min of slot i may be stale */
+	bool next_valid;             /* next_cache holds the earliest expiry */
+	uint64_t next_cache;
 };
 
 void timer_wheel_init(struct timer_wheel *w, uint64_t now_ms);
@@ -42,6 +49,6 @@ static inline bool timer_armed(const struct timer *t) { return t->pprev != 0; }
  * expiry order. Callbacks may arm and cancel timers (any timer). */
 void timer_wheel_advance(struct timer_wheel *w, uint64_t now_ms);
 /* The earliest expiry among armed timers, UINT64_MAX if none. */
-uint64_t timer_wheel_next(const struct timer_wheel *w);
+uint64_t timer_wheel_next(struct timer_wheel *w);
 
 #endif

@@ -75,7 +75,9 @@ void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct
 	/* RFC 1122 3.2.2: never answer a broadcast, or an ICMP error. */
 	if (ip->daddr == 0xffffffffu || (ip->daddr >> 28) == 0xe)
 		return;
-	size_t quote = ip->ihl + 8;
+	/* Linux icmp_send: as much of the datagram as fits in 576 bytes
+	 * (RFC 1812 4.3.2.3), beyond RFC 792's header + 8. */
+	size_t quote = 576 - IPV4_HDR_LEN - 8;
 	if (quote > ip->ihl + ip->payload_len)
 		quote = ip->ihl + ip->payload_len;
 	size_t n = icmp_emit(IPV4_PAYLOAD(st), ICMP_DEST_UNREACH_, code, 0, pkt, quote);

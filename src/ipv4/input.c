@@ -3,16 +3,32 @@
 #include "core/stack.h"
 #include "ipv4/ipv4.h"
 #include "tcp/tcp.h"
+#include "wire/checksum.h"
 #include "wire/icmp.h"
 #include "wire/ipv4.h"
 
-static bool ipv4_header_ok(struct synack_stack *st, enum ipv4_parse_err err)
+static bool ipv4_header_ok(struct synack_stack *st, enum ipv4_parse_err err, const uint8_t *pkt,
+			   size_t len)
 {
 	switch (err) {
 	case IPV4_OK:
 		return true;
 	case IPV4_ERR_TRUNCATED:
-		DROP(st, IP_EXT_IN_TRUNCATED_PKTS, "ipv4: packet shorter than its header or length");
+		/* Linux ip_rcv_core: without a whole header (20 bytes, then
+		 * IHL's) it is a header error, and the header checksum comes
+		 * before tot_len; only a sound header whose tot_len runs past
+		 * the data counts as truncated. Version and IHL >= 5 are
+		 * already checked when len >= 20. */
+		if (len < IPV4_HDR_LEN || (size_t)(pkt[0] & 0xf) * 4 > len) {
+			DROP(st, IP_IN_HDR_ERRORS, "ipv4: shorter than its header");
+			return false;
+		}
+		if (csum_fold(csum_partial(pkt, (size_t)(pkt[0] & 0xf) * 4, 0)) != 0) {
+			MIB_INC(st, IP_EXT_IN_CSUM_ERRORS);
+			DROP(st, IP_IN_HDR_ERRORS, "ipv4: bad header checksum");
+			return false;
+		}
+		DROP(st, IP_EXT_IN_TRUNCATED_PKTS, "ipv4: packet shorter than its total length");
 		return false;
 	case IPV4_ERR_CHECKSUM:
 		MIB_INC(st, IP_EXT_IN_CSUM_ERRORS);
@@ -38,7 +54,7 @@ void ipv4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 {
 	struct ipv4_hdr ip;
 	MIB_INC(st, IP_IN_RECEIVES);
-	if (!ipv4_header_ok(st, ipv4_parse(&ip, pkt, len)))
+	if (!ipv4_header_ok(st, ipv4_parse(&ip, pkt, len), pkt, len))
 		return;
 	/* TTL is not a reason to drop: RFC 1122 3.2.1.7 forbids a host to
 	 * discard a datagram for a TTL below 2. */

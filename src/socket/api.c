@@ -30,8 +30,11 @@ int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (domain != AF_INET)
 		return fail(EAFNOSUPPORT);
+	/* Linux: a type past SOCK_PACKET is EINVAL; one inet serves with
+	 * no protocol (SEQPACKET, RDM, ...) ESOCKTNOSUPPORT. */
 	if (type != SOCK_STREAM)
-		return fail(type == SOCK_DGRAM || type == SOCK_RAW ? EPROTONOSUPPORT : EINVAL);
+		return fail(type == SOCK_DGRAM || type == SOCK_RAW ? EPROTONOSUPPORT
+			    : type >= 0 && type <= SOCK_PACKET ? ESOCKTNOSUPPORT : EINVAL);
 	if (protocol != 0 && protocol != IPPROTO_TCP)
 		return fail(EPROTONOSUPPORT);
 	struct sock *sk = tcp_socket_create(st);
@@ -95,8 +98,20 @@ int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, so
 	uint16_t p;
 	if (!sk)
 		return -1;
-	if (get_sin(addr, len, &a, &p, false) < 0)
+	int r = get_sin(addr, len, &a, &p, true);
+	if (r < 0)
 		return -1;
+	if (r == 1) {
+		/* inet_bind: AF_UNSPEC passes as AF_INET for INADDR_ANY only. */
+		struct sockaddr_in sin;
+		if (len < (socklen_t)sizeof(sin))
+			return fail(EINVAL);
+		memcpy(&sin, addr, sizeof(sin));
+		if (sin.sin_addr.s_addr != htonl(INADDR_ANY))
+			return fail(EAFNOSUPPORT);
+		a = INADDR_ANY;
+		p = ntohs(sin.sin_port);
+	}
 	return sk->ops->bind(sk, a, p);
 }
 
@@ -199,16 +214,11 @@ ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t l
 ssize_t synack_recvfrom(struct synack_stack *st, int fd, void *buf, size_t len, int flags,
 			struct sockaddr *from, socklen_t *fromlen)
 {
+	/* A stream socket does not fill in the source (Linux inet_recvmsg
+	 * leaves msg_namelen 0): the length comes back 0, the buffer as is. */
 	ssize_t n = synack_recv(st, fd, buf, len, flags);
-	if (n >= 0 && from && fromlen) {
-		struct sock *sk = sock_of(st, fd);
-		uint32_t a = 0;
-		uint16_t p = 0;
-		if (sk && sk->ops->name(sk, true, &a, &p))
-			put_sin(from, fromlen, a, p);
-		else
-			*fromlen = 0;
-	}
+	if (n >= 0 && from && fromlen)
+		*fromlen = 0;
 	return n;
 }
 

@@ -6,6 +6,19 @@
  */
 #include "tcp/tcp.h"
 
+/* Linux tcp_incr_quickack: a credit of min(rcv_wnd / 2 MSS, 16) quick
+ * ACKs (2 if that is 0), never lowering one already granted. */
+void tcp_enter_quickack_mode(struct tcp_sock *tp)
+{
+	uint32_t q = tp->rcvbuf / (2u * tp->rcv_mss);
+	if (q == 0)
+		q = 2;
+	if (q > TCP_MAX_QUICKACKS)
+		q = TCP_MAX_QUICKACKS;
+	if (q > tp->quickack)
+		tp->quickack = q;
+}
+
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 {
 	struct synack_stack *st = tp->sk.st;
@@ -13,11 +26,10 @@ void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 		tp->ack_now = true;
 		return;
 	}
-	if (tp->bytes_received == len) {
-		/* First data: Linux's quick-ack credit, min(rcv_wnd / 2 MSS, 16). */
-		uint32_t q = tp->rcvbuf / (2u * tp->rcv_mss);
-		tp->quickack = q < TCP_MAX_QUICKACKS ? q : TCP_MAX_QUICKACKS;
-	}
+	if (tp->bytes_received == len)
+		tcp_enter_quickack_mode(tp); /* first data */
+	else if (st->now - tp->last_data_recv > tp->rto_us)
+		tcp_enter_quickack_mode(tp); /* Linux: a gap over RTO, the sender restarts */
 	if (tp->quickack) {
 		tp->quickack--;
 		tp->ack_now = true;

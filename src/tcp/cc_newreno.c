@@ -35,7 +35,9 @@ void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 			tp->in_recovery = false;
 			tp->cwnd = tp->ssthresh;
 		} else {
-			/* Partial ACK: resend the next hole, deflate (step 4). */
+			/* Partial ACK: resend the next hole, deflate (step 4).
+			 * Linux counts each resend in recovery as TCPFastRetrans. */
+			MIB_INC(tp->sk.st, TCP_FAST_RETRANS);
 			tcp_retransmit_at(tp, tp->snd_una);
 			uint32_t segs = acked / tp->mss;
 			tp->cwnd = tp->cwnd > segs ? tp->cwnd - segs + 1 : 1;

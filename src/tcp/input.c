@@ -130,6 +130,11 @@ void tcp_in_listen(struct tcp_sock *lsn, const struct tcp_seg *seg)
 		DROP(st, LISTEN_DROPS, "listen: neither SYN, ACK nor RST");
 		return;
 	}
+	/* Linux tcp_rcv_state_process: a SYN with FIN is discarded. */
+	if (seg->flags & TCP_FIN) {
+		DROP(st, LISTEN_DROPS, "listen: SYN with FIN");
+		return;
+	}
 	/* Linux: the accept queue is full when it holds more than backlog. */
 	if ((int)l->accept_len > l->backlog) {
 		MIB_INC(st, LISTEN_OVERFLOWS);
@@ -208,14 +213,9 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->retrans_stamp = 0;
 		tcp_set_state(tp, SYNACK_ESTABLISHED, "SYN,ACK received");
 		tcp_established_init(tp);
-		if (seg->len || (seg->flags & TCP_FIN)) {
-			/* Data or FIN on the SYN-ACK: continue at the sixth step. */
-			struct tcp_seg rest = *seg;
-			rest.flags &= (uint8_t)~TCP_SYN;
-			rest.seq++;
-			tcp_in_synchronized(tp, &rest);
-			return;
-		}
+		/* Linux (unlike the RFC's sixth step) frees a SYN-ACK's data and
+		 * FIN unless it sent SYN data (Fast Open): the ACK covers only the
+		 * SYN and the peer sends them again. */
 		tp->ack_now = true;
 		tcp_output(tp);
 		return;

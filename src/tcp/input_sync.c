@@ -41,14 +41,41 @@ static void challenge_ack(struct tcp_sock *tp)
 static bool oow_ack_limited(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	struct synack_stack *st = tp->sk.st;
-	if (seg->len && !(seg->flags & TCP_SYN))
-		return false;
+	if ((seg->len || (seg->flags & TCP_FIN)) && !(seg->flags & TCP_SYN))
+		return false; /* Linux: SEG.SEQ != end_seq, so a FIN counts as data */
 	if (tp->last_oow_ack && st->now - tp->last_oow_ack < TCP_INVALID_RATELIMIT_US) {
 		MIB_INC(st, TCP_ACK_SKIPPED_SEQ);
 		return true;
 	}
 	tp->last_oow_ack = st->now;
 	return false;
+}
+
+/* Linux tcp_reset_check: once the peer's FIN is in (CLOSE-WAIT, LAST-ACK,
+ * CLOSING), a RST at RCV.NXT - 1, the FIN's own number, resets too. */
+static bool rst_at_fin_seq(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	return (seg->flags & TCP_RST) && seg->seq == tp->rcv_nxt - 1 &&
+	       (tp->state == SYNACK_CLOSE_WAIT || tp->state == SYNACK_LAST_ACK ||
+		tp->state == SYNACK_CLOSING);
+}
+
+/*
+ * A SYN at IRS in SYN-RECEIVED is the peer's SYN again. A passive child
+ * answers a bare one with its SYN-ACK again (Linux tcp_check_req); an
+ * active socket in a simultaneous open takes the peer's SYN-ACK (no data,
+ * acking SND.NXT) as the ACK of its SYN (Linux tcp_validate_incoming,
+ * RFC 9293 figure 8). The sequence check would call both old.
+ */
+static bool syn_recv_repeat(const struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	if (tp->state != SYNACK_SYN_RECV || seg->seq != tp->irs ||
+	    (seg->flags & (TCP_SYN | TCP_RST)) != TCP_SYN)
+		return false;
+	if (tp->parent)
+		return !(seg->flags & TCP_ACK);
+	return (seg->flags & TCP_ACK) && !(seg->flags & TCP_FIN) && seg->len == 0 &&
+	       seg->ack == tp->snd_nxt;
 }
 
 /*
@@ -62,6 +89,8 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 {
 	uint32_t wnd = rcv_wnd(tp), len = seg_seqlen(seg), nxt = tp->rcv_nxt;
 	bool ok;
+	if (syn_recv_repeat(tp, seg))
+		return V_CONTINUE; /* check_syn takes it */
 	if (len == 0)
 		ok = wnd == 0 ? seg->seq == nxt : seq_in(seg->seq, nxt, nxt + wnd);
 	else if (wnd == 0)
@@ -70,9 +99,17 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 		ok = seq_in(seg->seq, nxt, nxt + wnd) ||
 		     seq_in(seg->seq + len - 1, nxt, nxt + wnd);
 	if (!ok) {
+		if (rst_at_fin_seq(tp, seg))
+			return V_CONTINUE; /* check_rst takes it */
 		if (seg->flags & TCP_RST) {
 			DROP(tp->sk.st, TCP_OOW_DROP, "RST outside the window");
 			return V_DROP;
+		}
+		if (seg->len && seq_lt(seg->seq, nxt)) {
+			/* Linux tcp_send_dupack: data we already had means our
+			 * ACK was lost; ACK at once and go back to quick ACKs. */
+			MIB_INC(tp->sk.st, DELAYED_ACK_LOST);
+			tcp_enter_quickack_mode(tp);
 		}
 		DROP(tp->sk.st, TCP_OOW_DROP, "segment outside the window");
 		return oow_ack_limited(tp, seg) ? V_DROP : V_ACK_DROP;
@@ -99,6 +136,7 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 	if (seg->len > room) {
 		seg->len = room;
 		seg->flags &= (uint8_t)~TCP_FIN;
+		tp->ack_now = true; /* Linux: data past the window is acked at once */
 		if (wnd == 0)
 			MIB_INC(tp->sk.st, TCP_ZERO_WINDOW_DROP);
 	}
@@ -123,17 +161,20 @@ static int rst_errno(const struct tcp_sock *tp)
  * RFC 9293 3.10.7.4 (second, check the RST bit), with RFC 5961 3.2: a RST
  * exactly at RCV.NXT resets the connection; one elsewhere in the window
  * gets a challenge ACK. A passive SYN-RECEIVED child just goes away (its
- * listener stays in LISTEN); every other state closes with an error.
+ * listener stays in LISTEN), on any RST in the window: Linux's request
+ * sockets (tcp_check_req) do not challenge. Every other state closes with
+ * an error.
  */
 static enum verdict check_rst(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	if (!(seg->flags & TCP_RST))
 		return V_CONTINUE;
-	if (seg->seq != tp->rcv_nxt) {
+	bool embryonic = tp->state == SYNACK_SYN_RECV && tp->parent;
+	if (seg->seq != tp->rcv_nxt && !rst_at_fin_seq(tp, seg) && !embryonic) {
 		challenge_ack(tp);
 		return V_DROP;
 	}
-	if (tp->state == SYNACK_SYN_RECV && tp->parent) {
+	if (embryonic) {
 		MIB_INC(tp->sk.st, EMBRYONIC_RSTS);
 		tcp_done(tp, 0, "RST in SYN-RECEIVED (back to LISTEN)");
 		return V_CLOSED;
@@ -144,16 +185,29 @@ static enum verdict check_rst(struct tcp_sock *tp, const struct tcp_seg *seg)
 
 /*
  * RFC 9293 3.10.7.4 (fourth, check the SYN bit), with RFC 5961 4: a SYN in
- * a synchronized state gets a challenge ACK and is dropped. A passive
- * child that sees its peer's SYN again answers with its SYN-ACK again.
+ * a synchronized state gets a challenge ACK and is dropped. In SYN-RECEIVED
+ * the peer's SYN again is answered by syn_recv_repeat's rules; any other
+ * SYN in a passive child's window resets it, answered with a RST (Linux
+ * tcp_check_req's embryonic reset).
  */
-static enum verdict check_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
+static enum verdict check_syn(struct tcp_sock *tp, struct tcp_seg *seg)
 {
 	if (!(seg->flags & TCP_SYN))
 		return V_CONTINUE;
-	if (tp->state == SYNACK_SYN_RECV && seg->seq == tp->irs) {
-		tcp_send_syn(tp);
-		return V_DROP;
+	if (syn_recv_repeat(tp, seg)) {
+		if (tp->parent) {
+			tcp_send_syn(tp);
+			return V_DROP;
+		}
+		seg->flags &= (uint8_t)~TCP_SYN; /* simultaneous open: an ACK now */
+		seg->seq++;
+		return V_CONTINUE;
+	}
+	if (tp->state == SYNACK_SYN_RECV && tp->parent) {
+		tcp_send_rst_reply(tp->sk.st, seg);
+		MIB_INC(tp->sk.st, EMBRYONIC_RSTS);
+		tcp_done(tp, 0, "SYN in SYN-RECEIVED (request reset)");
+		return V_CLOSED;
 	}
 	MIB_INC(tp->sk.st, TCP_SYN_CHALLENGE);
 	challenge_ack(tp);
@@ -166,6 +220,13 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (!seq_gt(seg->ack, tp->snd_una) || seq_gt(seg->ack, tp->snd_max)) {
 		tcp_send_rst_reply(tp->sk.st, seg);
 		DROP(tp->sk.st, TCP_BAD_ACK_DROP, "syn-recv: unacceptable ACK (RST sent)");
+		return V_DROP;
+	}
+	/* Linux: a final ACK that finds the accept queue full (more than
+	 * backlog) is dropped; the child waits and its SYN-ACK timer runs. */
+	if (tp->parent && (int)tp->parent->lsn->accept_len > tp->parent->lsn->backlog) {
+		MIB_INC(tp->sk.st, LISTEN_OVERFLOWS);
+		DROP(tp->sk.st, LISTEN_DROPS, "syn-recv: accept queue full");
 		return V_DROP;
 	}
 	tcp_rtt_sample_syn(tp);
@@ -208,6 +269,10 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack)
 	tp->backoff = 0;
 	tp->retrans_stamp = 0;
 	tcp_cc_on_ack(tp, acked);
+	/* RFC 6298 5.3: an ACK of new data restarts the timer (Linux
+	 * tcp_rearm_rto). */
+	if (tp->rtx_kind == RTX_RETRANS)
+		tp->rtx_kind = RTX_NONE;
 	tcp_rearm_rtx(tp);
 	if (data)
 		sock_wakeup(&tp->sk);
@@ -254,8 +319,10 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 			return v;
 	}
 	if (seq_gt(seg->ack, tp->snd_max)) {
+		/* The RFC's ACK, sent as a challenge ACK as Linux 6.18 tcp_ack does. */
+		challenge_ack(tp);
 		DROP(st, TCP_BAD_ACK_DROP, "ACK for data never sent");
-		return V_ACK_DROP;
+		return V_DROP;
 	}
 	if (seq_lt(seg->ack, tp->snd_una - tp->max_window)) {
 		challenge_ack(tp);
@@ -264,6 +331,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	}
 	tp->last_ack_recv = st->now;
 	tp->probes = 0;
+	tp->soft_err = 0; /* Linux tcp_ack: something worked */
 	uint32_t old_wnd = tp->snd_wnd;
 	if (seq_gt(seg->ack, tp->snd_una)) {
 		ack_advance(tp, seg->ack);
@@ -341,10 +409,10 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 	bool filled_hole = in_order && advanced > seg->len;
 	tp->rcv_nxt += advanced;
 	tp->bytes_received += advanced;
-	tp->last_data_recv = st->now;
 	if (seg->len > tp->rcv_mss && seg->len <= tp->advmss)
 		tp->rcv_mss = (uint16_t)seg->len;
-	tcp_ack_schedule(tp, in_order && !filled_hole, seg->len);
+	tcp_ack_schedule(tp, in_order && !filled_hole, seg->len); /* reads the last arrival */
+	tp->last_data_recv = st->now;
 	if (advanced)
 		sock_wakeup(&tp->sk);
 	return V_CONTINUE;
@@ -383,19 +451,12 @@ static enum verdict fin_arrives(struct tcp_sock *tp)
 
 /*
  * RFC 9293 3.10.7.4 (eighth, check the FIN bit): a FIN counts once all
- * data before it has arrived; one that came early waits (ooo_fin). In
- * TIME-WAIT a retransmitted FIN is acked again and restarts the 2 MSL
- * timer; CLOSE-WAIT, CLOSING and LAST-ACK stay where they are.
+ * data before it has arrived; one that came early waits (ooo_fin).
+ * CLOSE-WAIT, CLOSING and LAST-ACK stay where they are; TIME-WAIT is
+ * tw_input's.
  */
 static enum verdict do_fin(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	if (tp->state == SYNACK_TIME_WAIT) {
-		if (seg->flags & TCP_FIN) {
-			tp->ack_now = true;
-			tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
-		}
-		return V_CONTINUE;
-	}
 	if (seg->flags & TCP_FIN) {
 		uint32_t fin_seq = seg->seq + seg->len;
 		if (tp->fin_rcvd) {
@@ -414,10 +475,41 @@ static enum verdict do_fin(struct tcp_sock *tp, const struct tcp_seg *seg)
 	return V_CONTINUE;
 }
 
+/*
+ * TIME-WAIT as Linux's timewait sockets see it (tcp_timewait_state_process;
+ * RFC 9293 3.10.7.4): a RST at RCV.NXT ends it unless tcp_rfc1337, other
+ * RSTs are dropped unanswered; a bare ACK at RCV.NXT silently restarts the
+ * 2 MSL timer; anything else (a retransmitted FIN, data) is acked, and
+ * restarts the timer if it carries an ACK. SYNs take the common path.
+ */
+static enum verdict tw_input(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (seg->flags & TCP_RST) {
+		if (seg->seq != tp->rcv_nxt || st->cfg.tcp_rfc1337) {
+			DROP(st, TCP_OOW_DROP, "time-wait: RST ignored");
+			return V_DROP;
+		}
+		tcp_done(tp, 0, "RST in TIME-WAIT");
+		return V_CLOSED;
+	}
+	if (seg->seq == tp->rcv_nxt && seg_seqlen(seg) == 0) {
+		tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
+		return V_DROP;
+	}
+	if (seg->flags & TCP_ACK)
+		tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
+	return oow_ack_limited(tp, seg) ? V_DROP : V_ACK_DROP;
+}
+
 void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *in)
 {
 	struct tcp_seg seg = *in;
-	enum verdict v = check_seq(tp, &seg);
+	enum verdict v;
+	if (tp->state == SYNACK_TIME_WAIT && !(seg.flags & TCP_SYN))
+		v = tw_input(tp, &seg);
+	else
+		v = check_seq(tp, &seg);
 	if (v == V_CONTINUE)
 		v = check_rst(tp, &seg);
 	if (v == V_CONTINUE)

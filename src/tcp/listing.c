@@ -8,6 +8,8 @@ static uint32_t recv_q(const struct tcp_sock *tp)
 {
 	if (tp->state == SYNACK_LISTEN)
 		return tp->lsn->accept_len;
+	if (tp->state == SYNACK_TIME_WAIT)
+		return 0; /* Linux timewait entries show `0 0` */
 	/* rcv_nxt - copied_seq: an unread FIN counts one. */
 	return rcvq_len(&tp->rcvq) + (tp->fin_rcvd && !tp->eof_read);
 }
@@ -16,6 +18,8 @@ static uint32_t send_q(const struct tcp_sock *tp)
 {
 	if (tp->state == SYNACK_LISTEN)
 		return (uint32_t)tp->lsn->backlog;
+	if (tp->state == SYNACK_TIME_WAIT)
+		return 0;
 	/* write_seq - snd_una: an unacked SYN or FIN counts one. */
 	uint32_t q = tp->sndq.len;
 	if ((tp->state == SYNACK_SYN_SENT || tp->state == SYNACK_SYN_RECV) && tp->snd_una == tp->iss)

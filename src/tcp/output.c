@@ -131,6 +131,21 @@ static bool small_segment_ok(const struct tcp_sock *tp, uint32_t n, uint32_t uns
 	return n >= tp->max_window / 2;
 }
 
+/* Send n bytes at SND.NXT (new, or again after a timeout rewound it). */
+static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
+{
+	bool retrans = seq_lt(tp->snd_nxt, tp->snd_max);
+	if (!retrans)
+		MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
+	if (!tp->rtt_sampling && !retrans) {
+		tp->rtt_sampling = true;
+		tp->rtt_seq = tp->snd_nxt;
+		tp->rtt_sent = tp->sk.st->now;
+	}
+	tcp_xmit(tp, tp->snd_nxt, flags, n, retrans);
+	tp->snd_nxt += n;
+}
+
 /* Send data from SND.NXT while the windows allow; returns segments sent. */
 static unsigned send_data(struct tcp_sock *tp)
 {
@@ -157,16 +172,7 @@ static unsigned send_data(struct tcp_sock *tp)
 		bool fin = n == unsent && tp->fin_queued && room > n;
 		if (fin)
 			flags |= TCP_FIN;
-		bool retrans = seq_lt(tp->snd_nxt, tp->snd_max);
-		if (!retrans)
-			MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
-		if (!tp->rtt_sampling && !retrans) {
-			tp->rtt_sampling = true;
-			tp->rtt_seq = tp->snd_nxt;
-			tp->rtt_sent = tp->sk.st->now;
-		}
-		tcp_xmit(tp, tp->snd_nxt, flags, n, retrans);
-		tp->snd_nxt += n;
+		xmit_data(tp, n, flags);
 		if (fin) {
 			tp->fin_sent = true;
 			tp->fin_seq = tp->snd_nxt;
@@ -190,6 +196,38 @@ static bool send_fin(struct tcp_sock *tp)
 	tp->fin_sent = true;
 	tp->fin_seq = tp->snd_nxt;
 	tp->snd_nxt++;
+	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
+	return true;
+}
+
+/* Linux tcp_snd_wnd_test: the next segment (an MSS, or all that is
+ * queued, or the FIN alone) does not fit in the peer's window. */
+bool tcp_window_blocked(const struct tcp_sock *tp)
+{
+	uint32_t end = tp->snd_una + tp->snd_wnd;
+	uint32_t room = seq_gt(end, tp->snd_nxt) ? end - tp->snd_nxt : 0;
+	uint32_t unsent = tcp_unsent(tp);
+	uint32_t need = unsent ? (unsent < tp->mss ? unsent : tp->mss) : 1;
+	return room < need;
+}
+
+/* Linux tcp_write_wakeup, when the persist timer fires: if the window
+ * takes some bytes, send what fits (an MSS at most) with PSH; else a
+ * window probe. Returns true if data went out. */
+bool tcp_write_wakeup(struct tcp_sock *tp)
+{
+	uint32_t unsent = tcp_unsent(tp);
+	uint32_t end = tp->snd_una + tp->snd_wnd;
+	if (!unsent || !can_send_data(tp->state) || !seq_gt(end, tp->snd_nxt)) {
+		tcp_send_probe(tp);
+		return false;
+	}
+	uint32_t n = end - tp->snd_nxt;
+	if (n > unsent)
+		n = unsent;
+	if (n > tp->mss)
+		n = tp->mss;
+	xmit_data(tp, n, TCP_ACK | TCP_PSH);
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	return true;
 }
@@ -263,8 +301,12 @@ void tcp_send_syn(struct tcp_sock *tp)
 void tcp_send_rst_abort(struct tcp_sock *tp)
 {
 	struct tcp_seg seg;
-	seg_init(tp, &seg, tp->snd_nxt, TCP_RST | TCP_ACK);
+	seg_init(tp, &seg, tp->snd_max, TCP_RST | TCP_ACK);
 	seg.ack = tp->rcv_nxt;
+	/* Linux tcp_send_active_reset goes through tcp_transmit_skb, which
+	 * fills in the current window; SEQ is the highest sent, as Linux's
+	 * never-rewound snd_nxt. */
+	seg.wnd = (uint16_t)(tcp_select_window(tp) >> tp->rcv_wscale);
 	tcp_emit(tp->sk.st, tp, &seg, false);
 }
 

@@ -169,6 +169,16 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 			sk->err = 0;
 			return fail(e);
 		}
+	} else if (tp->rport) {
+		/* Linux inet_stream_connect: a connect that ended (RST, timeout,
+		 * ICMP) reports its error here once, ECONNABORTED if SO_ERROR
+		 * took it; the socket is then disconnected and may connect anew. */
+		int e = sk->err ? sk->err : ECONNABORTED;
+		sk->err = 0;
+		tp->raddr = 0;
+		tp->rport = 0;
+		sk->shut_rd = sk->shut_wr = false;
+		return fail(e);
 	}
 	if (addr == INADDR_ANY || addr == INADDR_BROADCAST || (addr >> 28) == 0xe)
 		return fail(ENETUNREACH);
@@ -295,14 +305,17 @@ static void tcp_close_send_side(struct tcp_sock *tp)
 	tcp_output(tp);
 }
 
-/* Stop listening: pending children are reset (Linux inet_csk_listen_stop). */
+/* Stop listening: established children nobody accepted are reset (Linux
+ * inet_csk_listen_stop); half-open ones are only requests to Linux and go
+ * silently (the peer's ACK then finds no socket and draws a RST). */
 static void tcp_stop_listening(struct tcp_sock *tp)
 {
 	struct tcp_listen *l = tp->lsn;
 	while (l->syn_head || l->acc_head) {
 		struct tcp_sock *c = l->syn_head ? l->syn_head : l->acc_head;
 		tcp_child_unlink(c);
-		tcp_send_rst_abort(c);
+		if (c->state != SYNACK_SYN_RECV)
+			tcp_send_rst_abort(c);
 		tcp_done(c, ECONNABORTED, "listener closed");
 	}
 	free(l);

@@ -48,8 +48,9 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 		tcp_output(tp); /* Linux pushes pending data at once */
 		return 0;
 	case TCP_MAXSEG:
-		/* Linux: 0 clears; otherwise TCP_MIN_MSS..MAX_TCP_WINDOW. */
-		if (v && (v < TCP_MIN_MSS || v > 65535))
+		/* Linux: 0 clears; otherwise TCP_MIN_MSS (88) ..
+		 * MAX_TCP_WINDOW (32767). */
+		if (v && (v < 88 || v > 32767))
 			return fail(EINVAL);
 		tp->user_mss = (uint16_t)v;
 		return 0;
@@ -109,6 +110,7 @@ static void fill_info(const struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_reordering = 3;
 	ti->tcpi_rcv_space = tp->rcvbuf;
 	ti->tcpi_total_retrans = tp->total_retrans;
+	ti->tcpi_min_rtt = tp->min_rtt_us; /* ~0U before a sample, as Linux */
 }
 
 int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)

@@ -171,32 +171,40 @@ static uint32_t port_range(const struct synack_stack *st, uint32_t *low)
 	return (uint32_t)st->cfg.ip_local_port_range[1] - *low + 1;
 }
 
-/* connect(): start at a keyed hash of the destination and walk even ports
- * first, as Linux does since 4.6 (RFC 6056 algorithm 3's shape). A port
- * is usable if the 4-tuple is free and no listener or bind-only socket
- * holds it without SO_REUSEADDR. */
+/* Is port free for a connection from tp to raddr:rport? The 4-tuple must
+ * be unused, and no listener or bind-only socket may hold the port. */
+static bool ephemeral_ok(struct synack_stack *st, const struct tcp_sock *tp, uint16_t port,
+			 uint32_t raddr, uint16_t rport)
+{
+	if (tcp_lookup_conn(st, tp->laddr, port, raddr, rport))
+		return false;
+	for (struct tcp_sock *o = *bind_chain(st, port); o; o = o->bnext)
+		if (o->lport == port && (o->state == SYNACK_LISTEN || o->state == SYNACK_CLOSE))
+			return false;
+	return true;
+}
+
+/*
+ * connect(): RFC 6056 algorithm 4 as Linux runs it (__inet_hash_connect).
+ * A keyed hash of the addresses and destination port picks a start and a
+ * perturbation slot; the slot advances past each port handed out, so the
+ * next connect to the same place starts after the last one instead of
+ * walking over every port in use. Even ports first (Linux 4.6+).
+ */
 int tcp_pick_ephemeral(struct synack_stack *st, struct tcp_sock *tp, uint32_t raddr, uint16_t rport)
 {
 	uint32_t low, n = port_range(st, &low);
 	uint32_t key[3] = {tp->laddr, raddr, rport};
-	uint32_t offset = (uint32_t)siphash24(&st->port_key, key, sizeof(key));
-	offset += (uint32_t)rng_next(&st->rng) & 0xff; /* spread successive connects */
+	uint64_t h = siphash24(&st->port_key, key, sizeof(key));
+	uint16_t *perturb = &st->tcp.perturb[(h >> 32) % TCP_PERTURB_SLOTS];
+	uint32_t offset = (uint32_t)h + *perturb;
 	for (int parity = 0; parity < 2; parity++) {
 		for (uint32_t i = 0; i < n; i++) {
 			uint16_t port = (uint16_t)(low + (offset + i) % n);
-			if ((port & 1) != parity)
+			if ((port & 1) != parity || !ephemeral_ok(st, tp, port, raddr, rport))
 				continue;
-			if (tcp_lookup_conn(st, tp->laddr, port, raddr, rport))
-				continue;
-			bool busy = false;
-			for (struct tcp_sock *o = *bind_chain(st, port); o; o = o->bnext)
-				if (o->lport == port && (o->state == SYNACK_LISTEN ||
-							 o->state == SYNACK_CLOSE)) {
-					busy = true;
-					break;
-				}
-			if (busy)
-				continue;
+			/* Linux: step past this port plus a little randomness. */
+			*perturb = (uint16_t)(*perturb + i + 2 + (rng_next(&st->rng) & 1) * 2);
 			return port;
 		}
 	}

@@ -10,6 +10,7 @@ struct tcp_sock;
 struct synack_stack;
 
 #define TCP_BIND_BUCKETS 1024
+#define TCP_PERTURB_SLOTS 256
 
 struct tcp_table {
 	struct tcp_sock **conn;        /* hash chains */
@@ -18,6 +19,7 @@ struct tcp_table {
 	struct tcp_sock *all;
 	uint32_t all_count;
 	uint32_t orphans;
+	uint16_t perturb[TCP_PERTURB_SLOTS]; /* RFC 6056 alg. 4 table */
 };
 
 int tcp_table_init(struct tcp_table *t);

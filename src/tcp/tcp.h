@@ -58,6 +58,10 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
 void tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq);
 /* Zero-window probe or keepalive: an ACK with SEQ=SND.UNA-1 (Linux). */
 void tcp_send_probe(struct tcp_sock *tp);
+/* The peer's window cannot take the next segment (Linux tcp_snd_wnd_test). */
+bool tcp_window_blocked(const struct tcp_sock *tp);
+/* The persist timer fired: send what the window takes, else probe. */
+bool tcp_write_wakeup(struct tcp_sock *tp);
 /* The window we advertise now, before scaling (window.c). */
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* Bytes queued but not yet sent. */
@@ -66,6 +70,8 @@ uint32_t tcp_unsent(const struct tcp_sock *tp);
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
 /* Data arrived: ACK now or arm the delayed-ACK timer. */
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len);
+/* Grant quick ACKs (first data; data we already had). */
+void tcp_enter_quickack_mode(struct tcp_sock *tp);
 /* An ACK went out (alone or on data): nothing is owed any more. */
 void tcp_ack_sent(struct tcp_sock *tp);
 

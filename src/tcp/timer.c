@@ -48,12 +48,14 @@ static bool syn_sent_timeout(struct tcp_sock *tp)
 	if (tp->retransmits &&
 	    (tp->retransmits >= retries + linear ||
 	     st->now - tp->retrans_stamp >= retries_to_time(retries, SYNACK_SEC(1), tcp_rto_max(tp)))) {
+		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "SYN retransmissions exhausted");
 		return false;
 	}
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = tp->rtt_sent;
 	tp->retransmits++;
+	tp->total_retrans++;
 	if (tp->retransmits > linear) {
 		uint64_t rto = (uint64_t)tp->rto_us * 2;
 		tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
@@ -72,6 +74,7 @@ static bool syn_recv_timeout(struct tcp_sock *tp)
 		return false;
 	}
 	tp->retransmits++;
+	tp->total_retrans++;
 	uint64_t rto = (uint64_t)tp->rto_us * 2;
 	tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
 	tcp_send_syn(tp);
@@ -111,12 +114,18 @@ static bool data_timeout(struct tcp_sock *tp)
 }
 
 /* Zero-window probing (RFC 9293 3.8.6.1): probes back off like the RTO;
- * a peer that keeps answering with a zero window is probed for ever. */
+ * a peer that keeps answering with a zero window is probed for ever. A
+ * window too small for the next segment gets what fits instead, and the
+ * retransmission timer takes over (Linux tcp_send_probe0). */
 static void persist_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
+	if (tcp_write_wakeup(tp)) {
+		tp->probes = 0;
+		tp->backoff = 0;
+		return;
+	}
 	MIB_INC(st, TCP_WIN_PROBE);
-	tcp_send_probe(tp);
 	tp->probes++;
 	if (tp->backoff < 16)
 		tp->backoff++;
@@ -163,7 +172,7 @@ void tcp_rearm_rtx(struct tcp_sock *tp)
 		return;
 	}
 	bool waiting = tcp_unsent(tp) || (tp->fin_queued && !tp->fin_sent);
-	if (waiting && tp->snd_wnd == 0 && tcp_synchronized(tp->state)) {
+	if (waiting && tcp_window_blocked(tp) && tcp_synchronized(tp->state)) {
 		if (tp->rtx_kind != RTX_PERSIST || !timer_armed(&tp->rtx_timer)) {
 			uint64_t when = (uint64_t)tp->rto_us << tp->backoff;
 			if (when > tcp_rto_max(tp))
@@ -208,6 +217,12 @@ static void keep_fire(struct timer *t, uint64_t now_ms)
 	}
 	if (!tp->sk.keepalive || (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT))
 		return;
+	/* Linux: with data in flight or queued the connection is alive
+	 * without keepalive (the retransmit or persist timer watches it). */
+	if (tp->snd_max != tp->snd_una || tcp_unsent(tp)) {
+		arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_time));
+		return;
+	}
 	synack_time_t idle = st->now - (tp->last_ack_recv > tp->last_data_recv ? tp->last_ack_recv
 									     : tp->last_data_recv);
 	if (idle < SYNACK_SEC(st->cfg.tcp_keepalive_time) && tp->probes == 0) {
@@ -216,6 +231,7 @@ static void keep_fire(struct timer *t, uint64_t now_ms)
 	}
 	if (tp->probes >= (unsigned)st->cfg.tcp_keepalive_probes) {
 		tcp_send_rst_abort(tp);
+		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "keepalive probes unanswered");
 		return;
 	}
@@ -275,6 +291,10 @@ void tcp_established_init(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	tcp_cc_init(tp);
+	/* Linux tcp_init_transfer: an active open whose SYN went out more
+	 * than twice starts with a window of 1 (RFC 5681 3.1). */
+	if (!tp->parent && tp->total_retrans > 1)
+		tp->cwnd = 1;
 	tp->recover = tp->snd_una;
 	/* Linux grows the send buffer to hold two initial windows. */
 	uint32_t want = 2u * TCP_INIT_CWND * tp->mss * 2u;
