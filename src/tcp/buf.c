@@ -111,6 +111,15 @@ bool rcvq_write(struct rcvq *q, uint32_t cap, uint32_t off, const void *src, uin
 		return true;
 	if (!ring_reserve(&q->r, cap < q->r.len ? q->r.len : cap))
 		return false;
+	if (off == 0 && q->nooo == 0) {
+		/* The common case: in order, no holes. */
+		ring_copy_in(&q->r, q->r.len, src, n);
+		q->r.len += n;
+		*advanced = n;
+		return true;
+	}
+	if (!q->ooo && !(q->ooo = malloc(OOO_MAX * sizeof(*q->ooo))))
+		return false;
 	if (!ooo_insert(q, off, off + n))
 		return false;
 	ring_copy_in(&q->r, q->r.len + off, src, n);
@@ -133,7 +142,7 @@ bool rcvq_write(struct rcvq *q, uint32_t cap, uint32_t off, const void *src, uin
 void rcvq_consume(struct rcvq *q, uint32_t n)
 {
 	if (n >= q->r.len && q->nooo == 0) {
-		ring_free(&q->r);
+		rcvq_free(q);
 		return;
 	}
 	if (n > q->r.len)
@@ -145,5 +154,7 @@ void rcvq_consume(struct rcvq *q, uint32_t n)
 void rcvq_free(struct rcvq *q)
 {
 	ring_free(&q->r);
+	free(q->ooo);
+	q->ooo = NULL;
 	q->nooo = 0;
 }

@@ -30,7 +30,7 @@ struct ooo_range {
 struct rcvq {
 	struct ring r;
 	unsigned nooo;
-	struct ooo_range ooo[OOO_MAX];
+	struct ooo_range *ooo;   /* OOO_MAX entries, allocated at the first hole */
 };
 
 /* Append up to n bytes (growing to at most cap); returns bytes taken. */

@@ -162,7 +162,7 @@ void tcp_in_listen(struct tcp_sock *lsn, const struct tcp_seg *seg)
 	/* Data on a SYN is not taken without Fast Open: only the SYN is acked. */
 	tcp_take_syn(c, seg);
 	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
 	tcp_hash_add(st, c);
 	tcp_set_state(c, SYNACK_SYN_RECV, "SYN received");
 	tcp_send_syn(c);

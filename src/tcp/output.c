@@ -120,14 +120,16 @@ static bool can_send_data(int state)
 
 /*
  * Sender-side rules for a segment of n < MSS bytes (RFC 9293 3.8.6.2.1,
- * RFC 896): send it if it empties the queue and either Nagle is off,
- * nothing is in flight, or the FIN follows; or if it fills at least half
- * the largest window the peer offered.
+ * RFC 896 in Minshall's variant, as Linux runs it): the tail of the queue
+ * goes out unless Nagle is on and an earlier small segment is still
+ * unacknowledged (the FIN lifts the hold); a piece cut short by the
+ * window goes only if it fills half the largest window the peer offered.
  */
 static bool small_segment_ok(const struct tcp_sock *tp, uint32_t n, uint32_t unsent)
 {
 	if (n == unsent)
-		return tp->nodelay || tp->snd_nxt == tp->snd_una || tp->fin_queued;
+		return tp->nodelay || tp->fin_queued || !seq_gt(tp->snd_sml, tp->snd_una) ||
+		       seq_gt(tp->snd_sml, tp->snd_nxt);
 	return n >= tp->max_window / 2;
 }
 
@@ -144,6 +146,8 @@ static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 	}
 	tcp_xmit(tp, tp->snd_nxt, flags, n, retrans);
 	tp->snd_nxt += n;
+	if (n < tp->mss)
+		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end */
 }
 
 /* Send data from SND.NXT while the windows allow; returns segments sent. */

@@ -198,7 +198,7 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	tp->raddr = addr;
 	tp->rport = port;
 	tp->iss = tcp_isn(st, tp->laddr, tp->lport, addr, port);
-	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->iss;
+	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_sml = tp->iss;
 	tp->connect_reported = false;
 	sk->err = 0;
 	sk->shut_rd = sk->shut_wr = false;

@@ -51,6 +51,7 @@ struct tcp_sock {
 
 	/* Send sequence space (RFC 9293 3.3.1). */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_sml;                /* end of the last segment below one MSS */
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_window;
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;                    /* effective send MSS */

@@ -351,12 +351,6 @@ static void established__send_3000_nodelay__segments_1460_1460_80(void **state)
  * one write of 3000 bytes is one skb sent while nothing is in flight. */
 static void established__send_3000__segments_1460_1460_80(void **state)
 {
-	/* BUG: output.c small_segment_ok applies RFC 896 Nagle (hold while
-	 * anything is in flight), so the 80 bytes wait for an ACK. The fix
-	 * (Minshall's check, a snd_sml field) changes what
-	 * state_fin_wait1.c's close_with_unsent_data test expects; left to
-	 * the lead. */
-	skip();
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab(t, &iss);
