@@ -91,8 +91,8 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 	bool ok;
 	if (syn_recv_repeat(tp, seg))
 		return V_CONTINUE; /* check_syn takes it */
-	if (len == 0)
-		ok = wnd == 0 ? seg->seq == nxt : seq_in(seg->seq, nxt, nxt + wnd);
+	if (len == 0) /* Linux takes the right edge itself (tcp_sequence) */
+		ok = wnd == 0 ? seg->seq == nxt : seq_in(seg->seq, nxt, nxt + wnd + 1);
 	else if (wnd == 0)
 		ok = seg->seq == nxt;
 	else
