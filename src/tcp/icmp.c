@@ -10,6 +10,7 @@
 
 #include "socket/socket.h"
 #include "tcp/tcp.h"
+#include "wire/bytes.h"
 #include "wire/icmp.h"
 
 /* Linux's icmp_err_convert table for destination-unreachable codes. */
@@ -22,8 +23,6 @@ static int unreach_errno(uint8_t code)
 	};
 	return code < sizeof(map) / sizeof(map[0]) ? map[code] : 0;
 }
-
-static uint32_t get32(const uint8_t *p) { return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3]; }
 
 /* Linux tcp_req_err: a passive child still in SYN-RECEIVED heeds only an
  * error quoting its ISS; net or host unreachable, time exceeded and

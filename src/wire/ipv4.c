@@ -2,34 +2,11 @@
 #include "wire/ipv4.h"
 
 #include "wire/checksum.h"
+#include "wire/bytes.h"
 
 #define IPV4_DF 0x4000
 #define IPV4_MF 0x2000
 #define IPV4_OFFMASK 0x1fff
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /* RFC 1122 3.2.1.3: a source that is multicast (224/4), limited
  * broadcast or "this host" (0) must be discarded. */

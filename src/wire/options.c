@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "wire/tcp.h"
+#include "wire/bytes.h"
 
 #define OLEN_MSS 4
 #define OLEN_WSCALE 3
@@ -21,24 +22,6 @@
 #define OLEN_EXP_TFO_BASE 4      /* kind, length, 16-bit magic */
 #define TFO_EXP_MAGIC 0xf989     /* RFC 6994 ExID assigned to Fast Open */
 #define TFO_COOKIE_MIN 4         /* RFC 7413 4.1.1: 4 to 16 bytes */
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /*
  * A Fast Open cookie of n bytes at c (RFC 7413 4.1.1). Like Linux: only

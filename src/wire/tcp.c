@@ -3,36 +3,13 @@
  * segment for traces and test failures. Options live in options.c.
  */
 #include "wire/tcp.h"
+#include "wire/bytes.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "wire/checksum.h"
 #include "wire/ipv4.h"
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
 
 /*
  * The pseudo header's TCP length is 16 bits (RFC 9293 3.1), so a segment
