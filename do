@@ -15,6 +15,12 @@ need_pkgs() {
 	command -v pkg-config >/dev/null || missing+=(pkg-config)
 	if [ "${1:-}" = test ]; then
 		command -v tshark >/dev/null || missing+=(tshark)
+		# tests/net: the Linux side of the TUN interop tests
+		command -v ip >/dev/null || missing+=(iproute2)
+		command -v curl >/dev/null || missing+=(curl)
+		command -v nc >/dev/null || missing+=(netcat-openbsd)
+		command -v ping >/dev/null || missing+=(iputils-ping)
+		command -v python3 >/dev/null || missing+=(python3)
 	fi
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "installing: ${missing[*]}" >&2

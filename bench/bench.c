@@ -16,9 +16,11 @@
 #define CRR_DEFAULT 20000
 #define IDLE_DEFAULT 10000
 #define IDLE_MAX 28232 /* one client address: the ephemeral port range */
+#define TIMEWAIT_MAX 100000000
 
 static const char bench_usage[] =
-	"usage: synack bench [--bulk BYTES] [--crr N] [--idle N] [--seed S]\n"
+	"usage: synack bench [--bulk BYTES] [--crr N] [--idle N] [--timewait N]\n"
+	"                    [--synflood N] [--seed S]\n"
 	"\n"
 	"Two stacks (client 10.0.0.1, server 10.0.0.2) on an in-memory network\n"
 	"without delay or loss, in one thread, with Linux's default settings.\n"
@@ -29,6 +31,12 @@ static const char bench_usage[] =
 	"                connections per CPU second (20000)\n"
 	"  --idle N      open N idle connections; heap bytes per connection on\n"
 	"                each side, from mallinfo2 (10000, at most 28232)\n"
+	"  --timewait N  N connections the server closes into TIME-WAIT (one\n"
+	"                stack, scripted peers); heap per timewait entry and per\n"
+	"                orphan, from mallinfo2 (0: skipped; try 1000000)\n"
+	"  --synflood N  N SYNs from spoofed sources at one listener, cookies on\n"
+	"                and off: SYNs per CPU second, heap per SYN-queue entry,\n"
+	"                peak heap (0: skipped; try 1000000)\n"
 	"  --seed S      seed of the network and the stacks (1)\n"
 	"  -h, --help    this help\n"
 	"\n"
@@ -39,19 +47,21 @@ static const struct option bench_longopts[] = {
 	{"bulk", required_argument, NULL, 'b'},
 	{"crr", required_argument, NULL, 'c'},
 	{"idle", required_argument, NULL, 'i'},
+	{"timewait", required_argument, NULL, 't'},
+	{"synflood", required_argument, NULL, 'f'},
 	{"seed", required_argument, NULL, 's'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 struct bench_opts {
-	uint64_t bulk, crr, idle, seed;
+	uint64_t bulk, crr, idle, seed, timewait, synflood;
 };
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_opts(struct bench_opts *o, int argc, char **argv)
 {
-	*o = (struct bench_opts){BULK_DEFAULT, CRR_DEFAULT, IDLE_DEFAULT, 1};
+	*o = (struct bench_opts){BULK_DEFAULT, CRR_DEFAULT, IDLE_DEFAULT, 1, 0, 0};
 	int c;
 	while ((c = cli_getopt("bench", argc, argv, "h", bench_longopts)) != -1) {
 		switch (c) {
@@ -68,6 +78,15 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 			if (!cli_parse_u64(optarg, 0, IDLE_MAX, &o->idle))
 				return cli_usage_error("bench", "--idle wants a number of connections "
 								"from 0 to %d, got '%s'", IDLE_MAX, optarg);
+			break;
+		case 't':
+			if (!cli_parse_u64(optarg, 0, TIMEWAIT_MAX, &o->timewait))
+				return cli_usage_error("bench", "--timewait wants a number of connections "
+								"from 0 to %d, got '%s'", TIMEWAIT_MAX, optarg);
+			break;
+		case 'f':
+			if (!cli_parse_u64(optarg, 0, UINT32_MAX, &o->synflood))
+				return cli_usage_error("bench", "--synflood wants a number of SYNs, got '%s'", optarg);
 			break;
 		case 's':
 			if (!cli_parse_u64(optarg, 0, UINT64_MAX, &o->seed))
@@ -201,6 +220,48 @@ static int run_idle(struct table *t, const struct bench_opts *o)
 	return CLI_OK;
 }
 
+static int run_synflood(struct table *t, const struct bench_opts *o)
+{
+	struct synflood_result r;
+	char why[BENCH_WHY];
+	if (bench_synflood(o->seed, o->synflood, &r, why) < 0)
+		return bench_error("synflood", why, 0);
+	add(t, "synflood", "spoofed SYNs", "SYNs", "%llu", (unsigned long long)r.n);
+	if (r.cpu_cookies_s > 0)
+		add(t, "synflood", "cookies on (tcp_syncookies=1)", "SYNs/CPU s", "%.0f",
+		    (double)r.n / r.cpu_cookies_s);
+	if (r.cpu_drop_s > 0)
+		add(t, "synflood", "cookies off (tcp_syncookies=0)", "SYNs/CPU s", "%.0f",
+		    (double)r.n / r.cpu_drop_s);
+	if (r.measured) {
+		add(t, "synflood", "heap per SYN-queue entry", "bytes", "%.0f", r.req_bytes);
+		add(t, "synflood", "peak heap, cookies on", "bytes", "%lld", (long long)r.peak_heap_cookies);
+		add(t, "synflood", "peak heap, cookies off", "bytes", "%lld", (long long)r.peak_heap_drop);
+	}
+	return CLI_OK;
+}
+
+static int run_timewait(struct table *t, const struct bench_opts *o)
+{
+	struct timewait_result r;
+	char why[BENCH_WHY];
+	if (bench_timewait(o->seed, o->timewait, &r, why) < 0)
+		return bench_error("timewait", why, r.n);
+	add(t, "timewait", "TIME-WAIT entries", "entries", "%llu", (unsigned long long)r.n);
+	add(t, "timewait", "CPU time to make them", "s", "%.3f", r.cpu_s);
+	if (!r.measured) {
+		add(t, "timewait", "heap per entry",
+		    "bytes (allocator reports nothing: sanitizer build?)", "n/a");
+		return CLI_OK;
+	}
+	add(t, "timewait", "heap per TIME-WAIT entry", "bytes", "%.1f", r.entry_b);
+	add(t, "timewait", "heap, all entries", "MiB", "%.1f",
+	    r.entry_b * (double)r.n / (1024.0 * 1024.0));
+	add(t, "timewait", "heap per orphan (FIN-WAIT-1)", "bytes", "%.0f", r.orphan_b);
+	add(t, "timewait", "orphans measured", "orphans", "%llu", (unsigned long long)r.orphans);
+	return CLI_OK;
+}
+
 static void print_header(const struct bench_opts *o)
 {
 	printf("synack bench: client 10.0.0.1 and server 10.0.0.2 on memlink, no delay,\n"
@@ -227,6 +288,10 @@ int bench_main(int argc, char **argv)
 		rc = run_crr(&t, &o);
 	if (o.idle && rc == CLI_OK)
 		rc = run_idle(&t, &o);
+	if (o.timewait && rc == CLI_OK)
+		rc = run_timewait(&t, &o);
+	if (o.synflood && rc == CLI_OK)
+		rc = run_synflood(&t, &o);
 	table_print(&t);
 	return rc;
 }

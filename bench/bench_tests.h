@@ -1,4 +1,4 @@
-/* The three benchmarks. Each returns 0, or -1 with why[] set. */
+/* The benchmarks. Each returns 0, or -1 with why[] set. */
 #ifndef SYNACK_BENCH_TESTS_H
 #define SYNACK_BENCH_TESTS_H
 
@@ -34,5 +34,29 @@ struct idle_result {
 	double client_b, server_b; /* heap bytes per connection, each side */
 };
 int bench_idle(uint64_t seed, uint64_t n, struct idle_result *r, char *why);
+
+/* timewait: n connections closed by the server into TIME-WAIT entries;
+ * heap per entry; and heap per orphan (FIN-WAIT-1, at most
+ * TW_ORPHANS_MAX of them). */
+#define TW_ORPHANS_MAX 20000
+struct timewait_result {
+	uint64_t n;               /* entries made */
+	double cpu_s;             /* to make them */
+	bool measured;            /* false: the allocator reports nothing */
+	double entry_b;           /* heap bytes per TIME-WAIT entry */
+	uint64_t orphans;
+	double orphan_b;          /* heap bytes per orphan */
+};
+int bench_timewait(uint64_t seed, uint64_t n, struct timewait_result *r, char *why);
+
+/* synflood: n spoofed SYNs at one listener, cookies on and off. */
+struct synflood_result {
+	uint64_t n;
+	double cpu_cookies_s, cpu_drop_s;        /* CPU seconds for the n SYNs */
+	int64_t peak_heap_cookies, peak_heap_drop; /* peak heap of the run (mallinfo2) */
+	bool measured;
+	double req_bytes;                        /* heap per SYN-queue entry */
+};
+int bench_synflood(uint64_t seed, uint64_t n, struct synflood_result *r, char *why);
 
 #endif

@@ -66,6 +66,7 @@ struct synack_config {
 	int tcp_abort_on_overflow;     /* 0 */
 	int tcp_rfc1337;               /* 0 */
 	int tcp_tw_reuse;              /* 2 */
+	int tcp_tw_reuse_delay;        /* 1000 ms */
 	int tcp_fastopen;              /* 1 */
 };
 
@@ -157,6 +158,11 @@ ssize_t synack_recvfrom(struct synack_stack *st, int fd, void *buf, size_t len, 
 			struct sockaddr *from, socklen_t *fromlen);
 ssize_t synack_read(struct synack_stack *st, int fd, void *buf, size_t len);
 ssize_t synack_write(struct synack_stack *st, int fd, const void *buf, size_t len);
+/* close() as Linux's, except that it never blocks: with SO_LINGER
+ * {1, t > 0} it returns 0 at once and the connection delivers what is
+ * queued as an orphan (a caller wanting Linux's wait can shutdown(SHUT_WR)
+ * and wait up to t for EPOLLHUP first). Unread data or SO_LINGER {1, 0}:
+ * RST, no TIME-WAIT. */
 int synack_close(struct synack_stack *st, int fd);
 int synack_shutdown(struct synack_stack *st, int fd, int how);
 int synack_getsockname(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
@@ -206,6 +212,11 @@ struct synack_sockinfo {
 	const char *timer;             /* "on", "persist", "keepalive", "timewait", "delack", NULL */
 	synack_time_t timer_expires;   /* microseconds from now */
 	unsigned retrans;              /* retransmissions of the current timer */
+	/* Added later, at the end: */
+	synack_time_t state_age;       /* microseconds since it entered its state */
+	uint32_t unread;               /* bytes received, not yet read: a CLOSE-WAIT
+					* that stays with bytes unread or for long is
+					* an application that forgot to close */
 };
 /* Fill up to max rows; return the number of sockets (may exceed max). */
 size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, size_t max);

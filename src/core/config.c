@@ -47,6 +47,7 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_abort_on_overflow", tcp_abort_on_overflow, 1, 0, 1),
 	CFG("net.ipv4.tcp_rfc1337", tcp_rfc1337, 1, 0, 1),
 	CFG("net.ipv4.tcp_tw_reuse", tcp_tw_reuse, 1, 0, 2),
+	CFG("net.ipv4.tcp_tw_reuse_delay", tcp_tw_reuse_delay, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_fastopen", tcp_fastopen, 1, 0, INT_MAX),
 };
 
@@ -84,6 +85,7 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_abort_on_overflow = 0;
 	c->tcp_rfc1337 = 0;
 	c->tcp_tw_reuse = 2;
+	c->tcp_tw_reuse_delay = 1000;
 	c->tcp_fastopen = 1;
 }
 

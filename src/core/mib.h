@@ -45,6 +45,8 @@
 	X(TCP_SYN_RETRANS, "TcpExtTCPSynRetrans") \
 	X(DELAYED_ACKS, "TcpExtDelayedACKs") \
 	X(DELAYED_ACK_LOST, "TcpExtDelayedACKLost") \
+	X(PAWS_ESTAB, "TcpExtPAWSEstab") \
+	X(TCP_ACK_SKIPPED_PAWS, "TcpExtTCPACKSkippedPAWS") \
 	X(TCP_PURE_ACKS, "TcpExtTCPPureAcks") \
 	X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") \
 	X(TCP_OFO_DROP, "TcpExtTCPOFODrop") \
@@ -65,7 +67,21 @@
 	X(TCP_ACK_SKIPPED_SEQ, "TcpExtTCPACKSkippedSeq") \
 	X(OUT_OF_WINDOW_ICMPS, "TcpExtOutOfWindowIcmps") \
 	X(TCP_TIMEWAIT, "TcpExtTW") \
+	X(TW_KILLED, "TcpExtTWKilled") \
+	X(TW_RECYCLED, "TcpExtTWRecycled") \
+	X(TCP_TIME_WAIT_OVERFLOW, "TcpExtTCPTimeWaitOverflow") \
+	X(TCP_ABORT_ON_MEMORY, "TcpExtTCPAbortOnMemory") \
+	X(PAWS_TIMEWAIT, "TcpExtPAWSTimewait") \
+	X(TCP_ACK_SKIPPED_TIME_WAIT, "TcpExtTCPACKSkippedTimeWait") \
+	X(TCP_ACK_SKIPPED_FIN_WAIT2, "TcpExtTCPACKSkippedFinWait2") \
 	X(EMBRYONIC_RSTS, "TcpExtEmbryonicRsts") \
+	X(TCP_REQQ_FULL_DROP, "TcpExtTCPReqQFullDrop") \
+	X(TCP_REQQ_FULL_DO_COOKIES, "TcpExtTCPReqQFullDoCookies") \
+	X(SYNCOOKIES_SENT, "TcpExtSyncookiesSent") \
+	X(SYNCOOKIES_RECV, "TcpExtSyncookiesRecv") \
+	X(SYNCOOKIES_FAILED, "TcpExtSyncookiesFailed") \
+	X(TCP_DEFER_ACCEPT_DROP, "TcpExtTCPDeferAcceptDrop") \
+	X(TCP_ACK_SKIPPED_SYN_RECV, "TcpExtTCPACKSkippedSynRecv") \
 	X(TCP_DROP_NO_SOCKET, "TcpExtTCPDropNoSocket") \
 	X(TCP_BAD_ACK_DROP, "TcpExtTCPBadAckDrop") \
 	X(TCP_OOW_DROP, "TcpExtTCPOOWDrop")

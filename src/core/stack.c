@@ -38,6 +38,8 @@ struct synack_stack *synack_stack_new(const struct synack_params *p)
 	key_from_rng(&st->rng, &st->isn_key);
 	key_from_rng(&st->rng, &st->port_key);
 	st->ip_id = (uint16_t)rng_next(&st->rng);
+	key_from_rng(&st->rng, &st->cookie_key[0]);
+	key_from_rng(&st->rng, &st->cookie_key[1]);
 	st->next_conn_id = 1;
 	timer_wheel_init(&st->wheel, st->now / 1000);
 	fdtable_init(&st->fds);
@@ -55,6 +57,7 @@ void synack_stack_free(struct synack_stack *st)
 		return;
 	socket_close_all(st);
 	tcp_table_free(st);
+	tcp_reqtab_free(st);
 	fdtable_free(&st->fds);
 	free(st);
 }

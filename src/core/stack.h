@@ -11,6 +11,7 @@
 #include "core/siphash.h"
 #include "core/timer.h"
 #include "socket/fdtable.h"
+#include "tcp/reqsk.h"
 #include "tcp/table.h"
 
 #define STACK_TX_MAX 65536
@@ -29,6 +30,8 @@ struct synack_stack {
 	struct mib mib;
 	struct fdtable fds;
 	struct tcp_table tcp;
+	struct tcp_reqtab reqs;        /* request entries by 4-tuple (tcp/reqsk.c) */
+	struct siphash_key cookie_key[2]; /* SYN cookies' two secrets (tcp/syncookie.c) */
 	uint16_t ip_id;
 	uint64_t next_conn_id;
 	uint8_t tx[STACK_TX_MAX];      /* the packet being built */

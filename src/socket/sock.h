@@ -46,6 +46,8 @@ struct sock {
 	int sndbuf, rcvbuf;     /* as getsockopt reports them (Linux doubles) */
 	bool sndbuf_locked, rcvbuf_locked;
 	struct epitem *watchers;/* epoll registrations on this socket */
+	bool linger;            /* SO_LINGER l_onoff */
+	unsigned lingertime;    /* SO_LINGER l_linger, seconds (Linux keeps it unsigned) */
 };
 
 /* Readiness may have changed: tell epoll instances and env.event. */

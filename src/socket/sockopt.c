@@ -45,9 +45,30 @@ static void set_buf(struct sock *sk, int name, int v)
 	}
 }
 
+/* SO_LINGER (socket(7)): struct linger; l_onoff 0 clears it. Linux keeps
+ * l_linger as an unsigned count of seconds and reports it back as given.
+ * The core's close() never waits: with {1, t > 0} it returns at once and
+ * the connection finishes in the background as an orphan; {1, 0} aborts
+ * with a RST (tcp/socket.c). */
+static int set_linger(struct sock *sk, const void *val, socklen_t len)
+{
+	struct linger l;
+	if (len < (socklen_t)sizeof(l)) {
+		errno = EINVAL;
+		return -1;
+	}
+	memcpy(&l, val, sizeof(l));
+	sk->linger = l.l_onoff != 0;
+	if (sk->linger)
+		sk->lingertime = (unsigned)l.l_linger;
+	return 0;
+}
+
 int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 {
 	int v;
+	if (name == SO_LINGER)
+		return set_linger(sk, val, len);
 	switch (name) {
 	case SO_REUSEADDR:
 	case SO_REUSEPORT:
@@ -103,6 +124,13 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 		return sockopt_put_int(val, len, sk->sndbuf);
 	case SO_RCVBUF:
 		return sockopt_put_int(val, len, sk->rcvbuf);
+	case SO_LINGER: {
+		struct linger l = {.l_onoff = sk->linger, .l_linger = (int)sk->lingertime};
+		socklen_t n = *len < (socklen_t)sizeof(l) ? *len : (socklen_t)sizeof(l);
+		memcpy(val, &l, n);
+		*len = n;
+		return 0;
+	}
 	default:
 		return sk->ops->getsockopt(sk, SOL_SOCKET, name, val, len);
 	}

@@ -24,21 +24,21 @@ static int unreach_errno(uint8_t code)
 	return code < sizeof(map) / sizeof(map[0]) ? map[code] : 0;
 }
 
-/* Linux tcp_req_err: a passive child still in SYN-RECEIVED heeds only an
- * error quoting its ISS; net or host unreachable, time exceeded and
- * parameter problem drop it silently (ListenDrops), others leave it to
- * its SYN-ACK timer. */
-static void tcp_req_err(struct tcp_sock *tp, uint8_t type, uint8_t code, uint32_t seq)
+/* Linux tcp_req_err: a request in the SYN queue heeds only an error
+ * quoting its ISS; net or host unreachable, time exceeded and parameter
+ * problem drop it silently (ListenDrops), others leave it to its SYN-ACK
+ * timer. */
+static void tcp_req_err(struct tcp_req *req, uint8_t type, uint8_t code, uint32_t seq)
 {
-	struct synack_stack *st = tp->sk.st;
-	if (seq != tp->iss) {
+	struct synack_stack *st = req->lsn->sk.st;
+	if (seq != req->iss) {
 		MIB_INC(st, OUT_OF_WINDOW_ICMPS);
 		return;
 	}
 	if (type == ICMP_PARAMETERPROB_ || type == ICMP_TIME_EXCEEDED_ ||
 	    (type == ICMP_DEST_UNREACH_ && (code == ICMP_NET_UNREACH_ || code == ICMP_HOST_UNREACH_))) {
 		MIB_INC(st, LISTEN_DROPS);
-		tcp_done(tp, 0, "ICMP error about the SYN-ACK");
+		tcp_req_drop(req);
 	}
 }
 
@@ -51,12 +51,13 @@ void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
 	uint16_t sport = (uint16_t)(th[0] << 8 | th[1]), dport = (uint16_t)(th[2] << 8 | th[3]);
 	uint32_t seq = get32(th + 4);
 	struct tcp_sock *tp = tcp_lookup_conn(st, saddr, sport, daddr, dport);
-	if (!tp || tp->state == SYNACK_LISTEN) {
-		MIB_INC(st, ICMP_IN_ERRORS); /* Linux tcp_v4_err: no socket */
+	struct tcp_req *req = tp ? NULL : tcp_req_lookup(st, saddr, sport, daddr, dport);
+	if (req) {
+		tcp_req_err(req, type, code, seq);
 		return;
 	}
-	if (tp->state == SYNACK_SYN_RECV && tp->parent) {
-		tcp_req_err(tp, type, code, seq);
+	if (!tp || tp->state == SYNACK_LISTEN) {
+		MIB_INC(st, ICMP_IN_ERRORS); /* Linux tcp_v4_err: no socket */
 		return;
 	}
 	if (!(seq_geq(seq, tp->snd_una) && seq_leq(seq, tp->snd_max))) {

@@ -1,7 +1,7 @@
 /*
  * Segment arrival, RFC 9293 3.10.7: validation and demultiplexing, then the
- * three states without a synchronized connection (CLOSED, LISTEN,
- * SYN-SENT). The synchronized states are in input_sync.c.
+ * states without a synchronized connection (CLOSED, SYN-SENT). LISTEN and
+ * the SYN queue are in listen.c, the synchronized states in input_sync.c.
  */
 #include <errno.h>
 
@@ -35,7 +35,22 @@ void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip)
 	size_t pkt_len = ip->ihl + ip->payload_len;
 	struct tcp_sock *tp = tcp_lookup_conn(st, seg.daddr, seg.dport, seg.saddr, seg.sport);
 	if (!tp) {
-		struct tcp_sock *lsn = tcp_lookup_listener(st, seg.daddr, seg.dport);
+		/* Then timewait entries (Linux keeps them in the same hash). */
+		struct tcp_tw *tw = tcp_tw_lookup(st, seg.daddr, seg.dport, seg.saddr, seg.sport);
+		if (tw) {
+			tcp_trace_seg(NULL, st, SYNACK_TRACE_SEG_IN, &seg, pkt, pkt_len, false);
+			tcp_tw_input(tw, &seg);
+			return;
+		}
+		/* Then the SYN queues (Linux keeps requests in the same hash). */
+		struct tcp_req *req = tcp_req_lookup(st, seg.daddr, seg.dport, seg.saddr, seg.sport);
+		if (req) {
+			tcp_trace_seg(NULL, st, SYNACK_TRACE_SEG_IN, &seg, pkt, pkt_len, false);
+			tcp_req_input(req, &seg);
+			return;
+		}
+		struct tcp_sock *lsn = tcp_lookup_listener4(st, seg.daddr, seg.dport, seg.saddr,
+							    seg.sport);
 		tcp_trace_seg(lsn, st, SYNACK_TRACE_SEG_IN, &seg, pkt, pkt_len, false);
 		if (lsn)
 			tcp_in_listen(lsn, &seg);
@@ -66,23 +81,15 @@ void tcp_in_closed(struct synack_stack *st, const struct tcp_seg *seg)
 	DROP(st, TCP_DROP_NO_SOCKET, "tcp: no socket (answered with RST)");
 }
 
-/* MSS from the peer's SYN (RFC 9293 3.7.1; 536 without the option),
- * never above what we offer or below Linux's floor. */
+/* The peer's SYN options: MSS (RFC 9293 3.7.1), window scale and
+ * timestamps (RFC 7323), SACK-permitted (RFC 2018), as options.c agrees them. */
 static void tcp_take_syn_options(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	uint32_t mss = seg->opt.has_mss ? seg->opt.mss : TCP_DEFAULT_MSS;
-	if (mss > tp->advmss)
-		mss = tp->advmss;
-	if (tp->user_mss && mss > tp->user_mss)
-		mss = tp->user_mss;
-	if (mss < TCP_MIN_MSS)
-		mss = TCP_MIN_MSS;
-	tp->mss = (uint16_t)mss;
-	tp->rcv_mss = (uint16_t)(mss < TCP_DEFAULT_MSS ? mss : TCP_DEFAULT_MSS);
+	tcp_opts_take_syn(tp, seg);
 }
 
 /* A SYN's fields as the receiving side records them (3.10.7.2, 3.10.7.3). */
-static void tcp_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
+void tcp_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	tp->irs = seg->seq;
 	tp->rcv_nxt = seg->seq + 1;
@@ -95,7 +102,7 @@ static void tcp_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 }
 
 /* Children start with their listener's options. */
-static void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
+void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 {
 	c->sk.reuseaddr = lsn->sk.reuseaddr;
 	c->sk.reuseport = lsn->sk.reuseport;
@@ -106,66 +113,10 @@ static void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->rcvbuf = lsn->rcvbuf;
 	c->nodelay = lsn->nodelay;
 	c->user_mss = lsn->user_mss;
-}
-
-/*
- * RFC 9293 3.10.7.2 (LISTEN): a RST is ignored, an ACK gets
- * <SEQ=SEG.ACK><CTL=RST>, a SYN makes a child in SYN-RECEIVED that answers
- * <SEQ=ISS><ACK=RCV.NXT><CTL=SYN,ACK>; anything else is dropped.
- */
-void tcp_in_listen(struct tcp_sock *lsn, const struct tcp_seg *seg)
-{
-	struct synack_stack *st = lsn->sk.st;
-	struct tcp_listen *l = lsn->lsn;
-	if (seg->flags & TCP_RST) {
-		DROP(st, LISTEN_DROPS, "listen: RST ignored");
-		return;
-	}
-	if (seg->flags & TCP_ACK) {
-		tcp_send_rst_reply(st, seg);
-		DROP(st, LISTEN_DROPS, "listen: ACK without a connection (RST sent)");
-		return;
-	}
-	if (!(seg->flags & TCP_SYN)) {
-		DROP(st, LISTEN_DROPS, "listen: neither SYN, ACK nor RST");
-		return;
-	}
-	/* Linux tcp_rcv_state_process: a SYN with FIN is discarded. */
-	if (seg->flags & TCP_FIN) {
-		DROP(st, LISTEN_DROPS, "listen: SYN with FIN");
-		return;
-	}
-	/* Linux: the accept queue is full when it holds more than backlog. */
-	if ((int)l->accept_len > l->backlog) {
-		MIB_INC(st, LISTEN_OVERFLOWS);
-		DROP(st, LISTEN_DROPS, "listen: accept queue full");
-		return;
-	}
-	if ((int)l->syn_len >= st->cfg.tcp_max_syn_backlog) {
-		DROP(st, LISTEN_DROPS, "listen: SYN queue full");
-		return;
-	}
-	struct tcp_sock *c = tcp_sock_new(st);
-	if (!c) {
-		DROP(st, LISTEN_DROPS, "listen: out of memory");
-		return;
-	}
-	tcp_inherit(c, lsn);
-	c->laddr = seg->daddr;
-	c->lport = seg->dport;
-	c->raddr = seg->saddr;
-	c->rport = seg->sport;
-	c->parent = lsn;
-	c->qnext = l->syn_head;
-	l->syn_head = c;
-	l->syn_len++;
-	/* Data on a SYN is not taken without Fast Open: only the SYN is acked. */
-	tcp_take_syn(c, seg);
-	c->iss = tcp_isn(st, c->laddr, c->lport, c->raddr, c->rport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->snd_sml = c->iss;
-	tcp_hash_add(st, c);
-	tcp_set_state(c, SYNACK_SYN_RECV, "SYN received");
-	tcp_send_syn(c);
+	c->linger2 = lsn->linger2;
+	c->sk.linger = lsn->sk.linger;
+	c->sk.lingertime = lsn->sk.lingertime;
+	tcp_bind_inherit(c, lsn); /* the child holds the listener's port too */
 }
 
 /* A connecting socket learns the outcome (errno for SO_ERROR/connect). */

@@ -222,13 +222,8 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 		DROP(tp->sk.st, TCP_BAD_ACK_DROP, "syn-recv: unacceptable ACK (RST sent)");
 		return V_DROP;
 	}
-	/* Linux: a final ACK that finds the accept queue full (more than
-	 * backlog) is dropped; the child waits and its SYN-ACK timer runs. */
-	if (tp->parent && (int)tp->parent->lsn->accept_len > tp->parent->lsn->backlog) {
-		MIB_INC(tp->sk.st, LISTEN_OVERFLOWS);
-		DROP(tp->sk.st, LISTEN_DROPS, "syn-recv: accept queue full");
-		return V_DROP;
-	}
+	/* A passive child exists only once its request found room in the
+	 * accept queue (listen.c), so there is no overflow check here. */
 	tcp_rtt_sample_syn(tp);
 	tp->snd_una = seg->ack;
 	tp->snd_wnd = (uint32_t)seg->wnd << tp->snd_wscale;
@@ -348,13 +343,13 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	case SYNACK_FIN_WAIT1:
 		if (fin_acked(tp)) {
 			tcp_set_state(tp, SYNACK_FIN_WAIT2, "ACK of FIN received");
-			tcp_fin_wait2_start(tp);
+			if (!tcp_fin_wait2_start(tp, seg))
+				return V_CLOSED;
 		}
 		break;
 	case SYNACK_CLOSING:
 		if (fin_acked(tp)) {
 			tcp_set_state(tp, SYNACK_TIME_WAIT, "ACK of FIN received");
-			tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
 			return V_DROP;
 		}
 		break;
@@ -433,14 +428,12 @@ static enum verdict fin_arrives(struct tcp_sock *tp)
 	case SYNACK_FIN_WAIT1:
 		if (fin_acked(tp)) {
 			tcp_set_state(tp, SYNACK_TIME_WAIT, "FIN received (our FIN acked)");
-			tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
 		} else {
 			tcp_set_state(tp, SYNACK_CLOSING, "FIN received (simultaneous close)");
 		}
 		break;
 	case SYNACK_FIN_WAIT2:
 		tcp_set_state(tp, SYNACK_TIME_WAIT, "FIN received");
-		tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
 		break;
 	default:
 		break;
@@ -452,8 +445,8 @@ static enum verdict fin_arrives(struct tcp_sock *tp)
 /*
  * RFC 9293 3.10.7.4 (eighth, check the FIN bit): a FIN counts once all
  * data before it has arrived; one that came early waits (ooo_fin).
- * CLOSE-WAIT, CLOSING and LAST-ACK stay where they are; TIME-WAIT is
- * tw_input's.
+ * CLOSE-WAIT, CLOSING and LAST-ACK stay where they are; TIME-WAIT is a
+ * timewait entry's (timewait.c).
  */
 static enum verdict do_fin(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
@@ -475,41 +468,23 @@ static enum verdict do_fin(struct tcp_sock *tp, const struct tcp_seg *seg)
 	return V_CONTINUE;
 }
 
-/*
- * TIME-WAIT as Linux's timewait sockets see it (tcp_timewait_state_process;
- * RFC 9293 3.10.7.4): a RST at RCV.NXT ends it unless tcp_rfc1337, other
- * RSTs are dropped unanswered; a bare ACK at RCV.NXT silently restarts the
- * 2 MSL timer; anything else (a retransmitted FIN, data) is acked, and
- * restarts the timer if it carries an ACK. SYNs take the common path.
- */
-static enum verdict tw_input(struct tcp_sock *tp, const struct tcp_seg *seg)
-{
-	struct synack_stack *st = tp->sk.st;
-	if (seg->flags & TCP_RST) {
-		if (seg->seq != tp->rcv_nxt || st->cfg.tcp_rfc1337) {
-			DROP(st, TCP_OOW_DROP, "time-wait: RST ignored");
-			return V_DROP;
-		}
-		tcp_done(tp, 0, "RST in TIME-WAIT");
-		return V_CLOSED;
-	}
-	if (seg->seq == tp->rcv_nxt && seg_seqlen(seg) == 0) {
-		tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
-		return V_DROP;
-	}
-	if (seg->flags & TCP_ACK)
-		tcp_arm_timewait(tp, TCP_TIMEWAIT_US);
-	return oow_ack_limited(tp, seg) ? V_DROP : V_ACK_DROP;
-}
-
 void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *in)
 {
 	struct tcp_seg seg = *in;
 	enum verdict v;
-	if (tp->state == SYNACK_TIME_WAIT && !(seg.flags & TCP_SYN))
-		v = tw_input(tp, &seg);
-	else
+	switch (tcp_paws_check(tp, &seg)) { /* Linux: PAWS before the sequence check */
+	case PAWS_PASS:
 		v = check_seq(tp, &seg);
+		break;
+	case PAWS_DROP:
+		v = V_DROP;
+		break;
+	default:
+		v = V_ACK_DROP;
+		break;
+	}
+	if (v == V_CONTINUE)
+		tcp_ts_recent_update(tp, in);
 	if (v == V_CONTINUE)
 		v = check_rst(tp, &seg);
 	if (v == V_CONTINUE)
@@ -525,13 +500,16 @@ void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *in)
 		return;
 	case V_ACK_DROP:
 		tcp_send_ack(tp);
-		return;
+		break;
 	case V_DROP:
 		if (tp->ack_now)
 			tcp_send_ack(tp);
-		return;
+		break;
 	case V_CONTINUE:
 		tcp_output(tp);
-		return;
+		break;
 	}
+	/* TIME-WAIT, or an orphan's short FIN-WAIT-2, goes on as a timewait
+	 * entry once the segment is done (Linux tcp_time_wait). */
+	tcp_tw_after_segment(tp);
 }

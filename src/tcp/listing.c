@@ -59,9 +59,11 @@ static void set_sin(struct sockaddr_in *s, uint32_t a, uint16_t p)
 	s->sin_port = htons(p);
 }
 
+/* Timewait entries come first: an application that still holds a socket
+ * whose connection went on as an entry sees it CLOSED behind the entry. */
 size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, size_t max)
 {
-	size_t n = 0;
+	size_t n = tcp_tw_listing(st, rows, max);
 	for (struct tcp_sock *tp = st->tcp.all; tp; tp = tp->next, n++) {
 		if (n >= max)
 			continue;
@@ -75,7 +77,12 @@ size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, siz
 		set_sin(&r->local, tp->laddr, tp->lport);
 		set_sin(&r->peer, tp->raddr, tp->rport);
 		timer_info(tp, r);
+		r->state_age = st->now - tp->state_since;
+		r->unread = tp->state == SYNACK_LISTEN ? 0 : rcvq_len(&tp->rcvq);
 	}
+	for (struct tcp_sock *tp = st->tcp.all; tp; tp = tp->next)
+		if (tp->state == SYNACK_LISTEN)
+			n = tcp_req_rows(tp, rows, n, max);
 	return n;
 }
 

@@ -70,6 +70,8 @@ uint32_t tcp_select_window(struct tcp_sock *tp)
 	return wnd;
 }
 
+static void put_ts(const struct tcp_sock *tp, struct tcp_seg *seg);
+
 /* Fill the header fields every segment of tp shares. */
 static void seg_init(const struct tcp_sock *tp, struct tcp_seg *seg, uint32_t seq, uint8_t flags)
 {
@@ -96,6 +98,7 @@ static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 		tp->rcv_wup = tp->rcv_nxt;
 		tcp_ack_sent(tp);
 	}
+	put_ts(tp, &seg);
 	if (len) {
 		ring_peek(&tp->sndq, seq - tp->snd_una, st->scratch, len);
 		seg.data = st->scratch;
@@ -259,14 +262,48 @@ void tcp_send_ack(struct tcp_sock *tp)
 	tcp_xmit(tp, tp->snd_max, TCP_ACK, 0, false);
 }
 
-/* The options of a SYN or SYN-ACK: the MSS we accept (RFC 9293 3.7.1). */
+/*
+ * The options of a SYN or SYN-ACK (options.c): the MSS we accept (RFC
+ * 9293 3.7.1) and what the SYNs agreed. A listener answers for its
+ * requests with everything the settings enable (the request keeps only
+ * what its SYN offered), TSval without a per-flow offset.
+ */
 static void syn_options(const struct tcp_sock *tp, struct tcp_opts *o)
 {
-	uint16_t mss = tp->advmss;
-	if (tp->user_mss && tp->user_mss < mss)
-		mss = tp->user_mss;
-	o->has_mss = true;
-	o->mss = mss;
+	struct synack_stack *st = tp->sk.st;
+	if (tp->state == SYNACK_LISTEN) {
+		struct tcp_syn_opts n;
+		uint32_t space = tcp_win_from_space((uint32_t)tp->sk.rcvbuf), wnd;
+		uint32_t clamp = tp->sk.rcvbuf_locked ? space : 0;
+		uint8_t ws;
+		tcp_syn_opts_offer(&n, &st->cfg);
+		tcp_select_initial_window(&st->cfg, space, tcp_adv_mss(tp), n.wscale_ok, &clamp, &wnd, &ws);
+		tcp_syn_opts_build(o, &n, tcp_adv_mss(tp), ws, tcp_ts_now(st, 0));
+		return;
+	}
+	tcp_syn_opts_build(o, &tp->rx_opt, tcp_adv_mss(tp), tp->rcv_wscale,
+			   tcp_ts_now(st, tp->ts_offset));
+}
+
+/* RFC 7323 3: with timestamps agreed, every segment after the SYN
+ * carries TSval (our clock) and TSecr (the peer's latest TSval). */
+static void put_ts(const struct tcp_sock *tp, struct tcp_seg *seg)
+{
+	if (!tp->rx_opt.ts_ok || tp->state == SYNACK_SYN_SENT)
+		return;
+	seg->opt.has_ts = true;
+	seg->opt.tsval = tcp_ts_now(tp->sk.st, tp->ts_offset);
+	seg->opt.tsecr = tp->rx_opt.ts_recent;
+}
+
+void tcp_syn_options_of(const struct tcp_sock *tp, struct tcp_opts *o)
+{
+	syn_options(tp, o);
+}
+
+void tcp_emit_reply(struct synack_stack *st, const struct tcp_seg *seg, bool retrans)
+{
+	tcp_emit(st, NULL, seg, retrans);
 }
 
 /* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; always at ISS. */
@@ -276,11 +313,22 @@ void tcp_send_syn(struct tcp_sock *tp)
 	struct tcp_seg seg;
 	bool synack = tp->state == SYNACK_SYN_RECV;
 	bool retrans = tp->snd_max != tp->iss;
+	if (!synack && !retrans)
+		tcp_opts_connect_init(tp);
 	seg_init(tp, &seg, tp->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
 	syn_options(tp, &seg.opt);
-	uint32_t wnd = tcp_select_window(tp);
-	if (wnd > 65535)
-		wnd = 65535; /* a SYN's window is never scaled (RFC 7323 2.2) */
+	/* Linux's first window (tcp_select_initial_window), never scaled in
+	 * a SYN (RFC 7323 2.2). Known difference: a SYN-ACK to a peer that
+	 * offered neither window scale nor timestamps offers what
+	 * tcp_select_window gives (65535 by default, where Linux offers
+	 * 64240), since Linux's later growth of the window (rcv_ssthresh) is
+	 * not modelled and the two must agree. */
+	uint32_t wnd = tp->rcv_wnd_init;
+	if (synack && !tp->rx_opt.wscale_ok && !tp->rx_opt.ts_ok) {
+		wnd = tcp_select_window(tp);
+		if (wnd > 65535)
+			wnd = 65535;
+	}
 	seg.wnd = (uint16_t)wnd;
 	if (synack) {
 		seg.ack = tp->rcv_nxt;
@@ -311,6 +359,7 @@ void tcp_send_rst_abort(struct tcp_sock *tp)
 	 * fills in the current window; SEQ is the highest sent, as Linux's
 	 * never-rewound snd_nxt. */
 	seg.wnd = (uint16_t)(tcp_select_window(tp) >> tp->rcv_wscale);
+	put_ts(tp, &seg);
 	tcp_emit(tp->sk.st, tp, &seg, false);
 }
 

@@ -32,12 +32,15 @@ static int tcp_bind(struct sock *sk, uint32_t addr, uint16_t port)
 		return fail(EINVAL);
 	if (addr != INADDR_ANY && addr != st->addr)
 		return fail(EADDRNOTAVAIL);
+	/* Linux SOCK_BINDPORT_LOCK: a port the application named stays
+	 * bound after the connection closes; a chosen one goes back. */
+	tp->bind_locked = port != 0;
 	if (port == 0) {
 		int p = tcp_pick_bind_port(st, tp, addr);
 		if (p < 0)
 			return -1;
 		port = (uint16_t)p;
-	} else if (tcp_bind_conflict(st, tp, addr, port)) {
+	} else if (tcp_bind_conflict(st, tp, addr, port, true)) {
 		return fail(EADDRINUSE);
 	}
 	tp->laddr = addr;
@@ -62,16 +65,10 @@ static int tcp_listen(struct sock *sk, int backlog)
 		return fail(EINVAL);
 	if (!tp->bound && tcp_bind(sk, INADDR_ANY, 0) < 0)
 		return -1;
-	/* A second listener on a port clashes unless both set SO_REUSEPORT. */
-	tcp_bind_del(st, tp);
-	int busy = tcp_bind_conflict(st, tp, tp->laddr, tp->lport);
-	tcp_bind_add(st, tp);
-	for (struct tcp_sock *o = st->tcp.bind[tp->lport % TCP_BIND_BUCKETS]; o && !busy; o = o->bnext)
-		if (o != tp && o->lport == tp->lport && o->state == SYNACK_LISTEN &&
-		    !(o->sk.reuseport && sk->reuseport) &&
-		    (o->laddr == tp->laddr || !o->laddr || !tp->laddr))
-			busy = 1;
-	if (busy)
+	/* Linux inet_csk_listen_start checks the port again: a listener
+	 * clashes with any owner its address overlaps, SO_REUSEADDR or not,
+	 * unless both have SO_REUSEPORT (LINUX-SEMANTICS 6). */
+	if (tcp_bind_conflict(st, tp, tp->laddr, tp->lport, true))
 		return fail(EADDRINUSE);
 	tp->lsn = calloc(1, sizeof(*tp->lsn));
 	if (!tp->lsn)
@@ -87,19 +84,16 @@ void tcp_child_unlink(struct tcp_sock *c)
 	if (!lsn)
 		return;
 	struct tcp_listen *l = lsn->lsn;
-	struct tcp_sock **pp = c->in_accept_queue ? &l->acc_head : &l->syn_head;
 	struct tcp_sock *prev = NULL;
-	for (; *pp; prev = *pp, pp = &(*pp)->qnext) {
+	/* Only the accept queue holds sockets; the SYN queue holds requests. */
+	for (struct tcp_sock **pp = &l->acc_head; c->in_accept_queue && *pp;
+	     prev = *pp, pp = &(*pp)->qnext) {
 		if (*pp != c)
 			continue;
 		*pp = c->qnext;
-		if (c->in_accept_queue) {
-			if (l->acc_tail == c)
-				l->acc_tail = prev;
-			l->accept_len--;
-		} else {
-			l->syn_len--;
-		}
+		if (l->acc_tail == c)
+			l->acc_tail = prev;
+		l->accept_len--;
 		break;
 	}
 	c->qnext = NULL;
@@ -186,18 +180,17 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 		return fail(ECONNREFUSED);
 	if (tp->laddr == INADDR_ANY)
 		tp->laddr = st->addr;
+	uint32_t tw_isn = 0;
 	if (!tp->bound) {
-		int p = tcp_pick_ephemeral(st, tp, addr, port);
-		if (p < 0)
+		if (tcp_pick_ephemeral(st, tp, addr, port, &tw_isn) < 0)
 			return -1;
-		tp->lport = (uint16_t)p;
-		tcp_bind_add(st, tp);
-	} else if (tcp_lookup_conn(st, tp->laddr, tp->lport, addr, port)) {
+	} else if (!tcp_connect_tuple_free(st, tp, addr, port, &tw_isn)) {
 		return fail(EADDRNOTAVAIL);
 	}
 	tp->raddr = addr;
 	tp->rport = port;
-	tp->iss = tcp_isn(st, tp->laddr, tp->lport, addr, port);
+	/* A recycled TIME-WAIT tuple continues past the old sequence space. */
+	tp->iss = tw_isn ? tw_isn : tcp_isn(st, tp->laddr, tp->lport, addr, port);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_sml = tp->iss;
 	tp->connect_reported = false;
 	sk->err = 0;
@@ -306,20 +299,11 @@ static void tcp_close_send_side(struct tcp_sock *tp)
 }
 
 /* Stop listening: established children nobody accepted are reset (Linux
- * inet_csk_listen_stop); half-open ones are only requests to Linux and go
- * silently (the peer's ACK then finds no socket and draws a RST). */
+ * inet_csk_listen_stop); requests go silently (the peer's ACK then finds
+ * no socket and draws a RST). */
 static void tcp_stop_listening(struct tcp_sock *tp)
 {
-	struct tcp_listen *l = tp->lsn;
-	while (l->syn_head || l->acc_head) {
-		struct tcp_sock *c = l->syn_head ? l->syn_head : l->acc_head;
-		tcp_child_unlink(c);
-		if (c->state != SYNACK_SYN_RECV)
-			tcp_send_rst_abort(c);
-		tcp_done(c, ECONNABORTED, "listener closed");
-	}
-	free(l);
-	tp->lsn = NULL;
+	tcp_listen_destroy(tp);
 	tcp_set_state(tp, SYNACK_CLOSE, "listener closed");
 }
 
@@ -352,6 +336,35 @@ static int tcp_shutdown(struct sock *sk, int how)
 	return 0;
 }
 
+/* Linux tcp_disconnect's test: does the peer know of us, so an abort
+ * must tell it with a RST? */
+static bool abort_needs_rst(struct tcp_sock *tp)
+{
+	switch (tp->state) {
+	case SYNACK_ESTABLISHED:
+	case SYNACK_CLOSE_WAIT:
+	case SYNACK_FIN_WAIT1:
+	case SYNACK_FIN_WAIT2:
+	case SYNACK_SYN_RECV:
+		return true;
+	case SYNACK_CLOSING:
+	case SYNACK_LAST_ACK:
+		return tcp_unsent(tp) != 0;
+	default:
+		return false;
+	}
+}
+
+/*
+ * RFC 9293 3.10.4 CLOSE as Linux's __tcp_close: unread data aborts with a
+ * RST (RFC 2525 2.17, TCPAbortOnClose); SO_LINGER {1, 0} aborts with a
+ * RST too and skips TIME-WAIT (TCPAbortOnData); otherwise the FIN goes
+ * after queued data and the connection finishes as an orphan, unless
+ * orphans are over tcp_max_orphans (RST, TCPAbortOnMemory). close()
+ * never blocks here: SO_LINGER {1, t > 0} returns at once too, and the
+ * orphan delivers what is queued (a runtime with a blocking close would
+ * shutdown(SHUT_WR) and wait up to t for EPOLLHUP before closing).
+ */
 static void tcp_close(struct sock *sk)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
@@ -365,25 +378,37 @@ static void tcp_close(struct sock *sk)
 	case SYNACK_CLOSE:
 		tcp_maybe_free(tp);
 		return;
-	case SYNACK_SYN_SENT:
-		tcp_done(tp, 0, "close in SYN-SENT");
-		return;
 	default:
 		break;
 	}
 	if (rcvq_len(&tp->rcvq)) {
-		/* RFC 2525 2.17, Linux: unread data means the application lost
-		 * data; tell the peer with RST instead of FIN. */
 		MIB_INC(st, TCP_ABORT_ON_CLOSE);
 		tcp_send_rst_abort(tp);
 		tcp_done(tp, 0, "close with unread data (RST)");
 		return;
 	}
+	if (sk->linger && sk->lingertime == 0) {
+		MIB_INC(st, TCP_ABORT_ON_DATA);
+		if (abort_needs_rst(tp))
+			tcp_send_rst_abort(tp);
+		tcp_done(tp, 0, "close with SO_LINGER 0 (abort)");
+		return;
+	}
+	if (tp->state == SYNACK_SYN_SENT) {
+		tcp_done(tp, 0, "close in SYN-SENT");
+		return;
+	}
 	tp->orphan = true;
 	st->tcp.orphans++;
 	tcp_close_send_side(tp);
-	if (tp->state == SYNACK_FIN_WAIT2)
-		tcp_fin_wait2_start(tp);
+	if (tp->state == SYNACK_FIN_WAIT2 && !tcp_fin_wait2_start(tp, NULL))
+		return;
+	if (st->tcp.orphans > (uint32_t)st->cfg.tcp_max_orphans) {
+		MIB_INC(st, TCP_ABORT_ON_MEMORY);
+		tcp_send_rst_abort(tp);
+		tcp_done(tp, 0, "too many orphans (tcp_max_orphans): RST");
+		return;
+	}
 	tcp_maybe_free(tp);
 }
 

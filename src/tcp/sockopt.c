@@ -59,6 +59,14 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 			return fail(EINVAL);
 		tp->syn_retries = v;
 		return 0;
+	case TCP_LINGER2:
+		/* Linux: negative = RST instead of FIN-WAIT-2; capped at
+		 * TCP_FIN_TIMEOUT_MAX (120 s); 0 = tcp_fin_timeout. */
+		tp->linger2 = v < 0 ? -1 : v > TCP_FIN_TIMEOUT_MAX_S ? TCP_FIN_TIMEOUT_MAX_S : v;
+		return 0;
+	case TCP_DEFER_ACCEPT: /* seconds, kept as SYN-ACK timeouts (Linux) */
+		tp->defer_accept = tcp_defer_secs_to_retrans(v);
+		return 0;
 	default:
 		return fail(ENOPROTOOPT);
 	}
@@ -129,6 +137,11 @@ int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *l
 	case TCP_SYNCNT:
 		return sockopt_put_int(val, len,
 				       tp->syn_retries ? tp->syn_retries : sk->st->cfg.tcp_syn_retries);
+	case TCP_LINGER2:
+		return sockopt_put_int(val, len, tp->linger2 < 0 ? -1
+					       : tp->linger2 ? tp->linger2 : sk->st->cfg.tcp_fin_timeout);
+	case TCP_DEFER_ACCEPT:
+		return sockopt_put_int(val, len, tcp_defer_retrans_to_secs(tp->defer_accept));
 	case TCP_INFO: {
 		struct tcp_info ti;
 		fill_info(tp, &ti);

@@ -59,7 +59,7 @@ uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport,
 static void tcp_trace_state(struct tcp_sock *tp, int old, const char *why)
 {
 	struct synack_stack *st = tp->sk.st;
-	if (!st->env.trace)
+	if (!st->env.trace || !why) /* no why: a timewait entry took over */
 		return;
 	struct synack_trace ev = {
 		.kind = SYNACK_TRACE_STATE, .now = st->now, .conn = tp->id, .fd = tp->sk.fd,
@@ -93,9 +93,12 @@ void tcp_set_state(struct tcp_sock *tp, int state, const char *why)
 	 * received or sent, abort, timeout) as EstabResets. */
 	if (state == SYNACK_CLOSE && counts_as_estab(old))
 		MIB_INC(st, TCP_ESTAB_RESETS);
-	if (state == SYNACK_TIME_WAIT)
-		MIB_INC(st, TCP_TIMEWAIT);
+	/* TcpExtTW counts timewait entries (timewait.c), not this move. */
+	if (old == SYNACK_LISTEN)
+		tcp_listen_unhash(st, tp);
 	tp->state = state;
+	if (state == SYNACK_LISTEN)
+		tcp_listen_hash(st, tp);
 	tp->state_since = st->now;
 	tcp_trace_state(tp, old, why);
 	sock_wakeup(&tp->sk);
@@ -111,6 +114,9 @@ void tcp_done(struct tcp_sock *tp, int err, const char *why)
 		tcp_child_unlink(tp);
 	tcp_hash_del(st, tp);
 	tcp_set_state(tp, SYNACK_CLOSE, why);
+	/* Linux tcp_set_state(CLOSE): a port bind() did not name goes back. */
+	if (!tp->bind_locked)
+		tcp_bind_del(st, tp);
 	tp->sk.shut_rd = tp->sk.shut_wr = true;
 	sock_wakeup(&tp->sk);
 	tcp_maybe_free(tp);
@@ -130,24 +136,14 @@ void tcp_sock_free(struct tcp_sock *tp)
 	tcp_timers_stop(tp);
 	if (tp->parent)
 		tcp_child_unlink(tp);
-	if (tp->lsn) {
-		/* Children that were never accepted die with the listener. */
-		struct tcp_listen *l = tp->lsn;
-		while (l->syn_head || l->acc_head) {
-			struct tcp_sock *c = l->syn_head ? l->syn_head : l->acc_head;
-			tcp_child_unlink(c);
-			if (tcp_synchronized(c->state) && c->state != SYNACK_CLOSE)
-				tcp_send_rst_abort(c);
-			tcp_done(c, ECONNABORTED, "listener closed");
-		}
-		free(l);
-		tp->lsn = NULL;
-	}
+	if (tp->lsn)
+		tcp_listen_destroy(tp); /* requests and unaccepted children die with it */
 	if (counts_as_estab(tp->state))
 		MIB_DEC(st, TCP_CURR_ESTAB);
 	if (tp->orphan)
 		st->tcp.orphans--;
 	tcp_hash_del(st, tp);
+	tcp_listen_unhash(st, tp);
 	tcp_bind_del(st, tp);
 	sock_detach_watchers(&tp->sk);
 	ring_free(&tp->sndq);

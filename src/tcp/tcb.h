@@ -13,6 +13,7 @@
 #include "core/timer.h"
 #include "socket/sock.h"
 #include "tcp/buf.h"
+#include "tcp/options.h"
 #include "wire/tcp.h"
 
 /* States are Linux's numbers (enum synack_tcp_state). */
@@ -25,6 +26,8 @@ static inline bool tcp_synchronized(int s)
 }
 
 struct tcp_listen;
+struct tcp_bind_bucket;
+struct tcp_req;
 
 struct tcp_sock {
 	struct sock sk;
@@ -39,7 +42,11 @@ struct tcp_sock {
 
 	/* Table links. */
 	struct tcp_sock *hnext;          /* connection hash chain */
-	struct tcp_sock *bnext;          /* same-port (bind) chain */
+	struct tcp_sock *bnext, **bpprev; /* owners of the port's bind bucket */
+	struct tcp_bind_bucket *bb;      /* the port held, NULL if none */
+	struct tcp_sock *lnext;          /* listener chain (LISTEN only) */
+	bool listen_hashed;
+	bool bind_locked;                /* bind() named the port: kept after CLOSE (Linux) */
 	struct tcp_sock *next, *prev;    /* every socket of the stack */
 
 	/* Listener side. */
@@ -47,6 +54,7 @@ struct tcp_sock {
 	struct tcp_sock *parent;         /* listener of a not-yet-accepted child */
 	struct tcp_sock *qnext;          /* SYN or accept queue link */
 	bool in_accept_queue;
+	uint8_t defer_accept;            /* TCP_DEFER_ACCEPT as SYN-ACK timeouts (Linux) */
 	bool orphan;                     /* the application closed it; TCP finishes */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
@@ -58,6 +66,13 @@ struct tcp_sock {
 	uint16_t advmss;                 /* MSS we advertise */
 	uint16_t user_mss;               /* TCP_MAXSEG, 0 = none */
 	uint16_t rcv_mss;                /* estimate of the peer's segment size */
+	/* Options the SYNs agreed (options.h): before the peer's SYN, what
+	 * ours offers. With timestamps every segment carries NOP NOP TS. */
+	struct tcp_syn_opts rx_opt;
+	uint32_t ts_offset;              /* our TSvals: 1 ms clock + this */
+	synack_time_t ts_recent_stamp;   /* when rx_opt.ts_recent was taken (PAWS) */
+	uint32_t window_clamp;           /* largest window we will offer */
+	uint32_t rcv_wnd_init;           /* the window our SYN or SYN-ACK offers */
 
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_wup, rcv_adv;
@@ -109,15 +124,21 @@ struct tcp_sock {
 	synack_time_t last_data_sent, last_data_recv, last_ack_recv;
 	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
 	bool connect_reported;           /* EINPROGRESS outcome taken */
+	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
 };
 
-/* A listening socket's queues. The SYN queue holds children in SYN-RECV;
- * the accept queue holds established children until accept(). */
+/* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds
+ * request entries (reqsk.h), not sockets; the accept queue holds children
+ * whose handshake is over, until accept(). */
 struct tcp_listen {
-	int backlog;
-	unsigned syn_len, accept_len;
-	struct tcp_sock *syn_head;
+	int backlog;                     /* min(listen()'s n, somaxconn) */
+	unsigned qlen, young;            /* requests; those whose timer never fired */
+	unsigned accept_len;
+	struct tcp_req *req_head;        /* SYN queue */
 	struct tcp_sock *acc_head, *acc_tail;
+	uint64_t last_overflow;          /* last SYN cookie sent (us); cookies checked 2 min */
+	bool overflowed;                 /* last_overflow is set */
+	bool synflood_warned;            /* one "possible SYN flooding" trace per listener */
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }

@@ -6,8 +6,10 @@
 #include <stdint.h>
 
 #include "core/stack.h"
+#include "tcp/reqsk.h"
 #include "tcp/seq.h"
 #include "tcp/tcb.h"
+#include "tcp/timewait.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
@@ -18,6 +20,7 @@
 #define TCP_DELACK_MIN_US 40000      /* Linux TCP_DELACK_MIN */
 #define TCP_DELACK_MAX_US 200000
 #define TCP_TIMEWAIT_US 60000000     /* Linux TCP_TIMEWAIT_LEN: 60 s */
+#define TCP_FIN_TIMEOUT_MAX_S 120    /* Linux TCP_FIN_TIMEOUT_MAX: TCP_LINGER2 cap */
 #define TCP_MAX_QUICKACKS 16
 #define TCP_INVALID_RATELIMIT_US 500000 /* Linux tcp_invalid_ratelimit */
 
@@ -28,15 +31,42 @@ void tcp_in_closed(struct synack_stack *st, const struct tcp_seg *seg);
 void tcp_in_listen(struct tcp_sock *lsn, const struct tcp_seg *seg);
 void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg);
 void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* A SYN's fields as the receiving side records them (3.10.7.2, 3.10.7.3). */
+void tcp_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* Children start with their listener's options. */
+void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn);
 /* ICMP error about a segment we sent (RFC 9293 3.10.7 note, RFC 5927). */
 void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
 		    const uint8_t *inner, size_t len);
+
+/* ---- listen.c, reqsk.c, syncookie.c: listeners and their queues ------ */
+/* A SYN for lsn: a request entry and a SYN-ACK, a cookie, or a counted
+ * drop. isn != 0: taken over from TIME-WAIT, use it (exempt from the
+ * SYN-queue limit, as Linux). */
+void tcp_conn_request(struct tcp_sock *lsn, const struct tcp_seg *seg, uint32_t isn);
+/* A segment for a request the demux found by its 4-tuple. */
+void tcp_req_input(struct tcp_req *req, const struct tcp_seg *seg);
+/* The listener closes: requests dropped, unaccepted children reset. */
+void tcp_listen_destroy(struct tcp_sock *lsn);
+/* TCP_DEFER_ACCEPT seconds to SYN-ACK timeouts and back (Linux). */
+uint8_t tcp_defer_secs_to_retrans(int secs);
+int tcp_defer_retrans_to_secs(uint8_t retrans);
+
+/* ---- paws.c: RFC 7323 5 (PAWS) and ts_recent -------------------------- */
+enum tcp_paws { PAWS_PASS, PAWS_DROP, PAWS_ACK_DROP };
+/* Before the sequence check: drop a segment whose TSval is older than
+ * ts_recent (PAWSEstab), with a rate-limited duplicate ACK. */
+enum tcp_paws tcp_paws_check(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* After it: a segment at or before RCV.WUP updates ts_recent (RFC 7323 4.3). */
+void tcp_ts_recent_update(struct tcp_sock *tp, const struct tcp_seg *seg);
 
 /* ---- tcb.c: life of a control block ------------------------------------ */
 struct tcp_sock *tcp_sock_new(struct synack_stack *st);
 /* Every state change goes through here: trace, counters, timers (STYLE 6). */
 void tcp_set_state(struct tcp_sock *tp, int state, const char *why);
-/* The connection is over: CLOSED, error reported, freed if nobody holds it. */
+/* The connection is over: CLOSED, error reported, freed if nobody holds it.
+ * why NULL: the connection lives on elsewhere (a timewait entry took
+ * over), so the move to CLOSED is not traced. */
 void tcp_done(struct tcp_sock *tp, int err, const char *why);
 /* Free if no descriptor and no protocol reason to live remain. */
 void tcp_maybe_free(struct tcp_sock *tp);
@@ -52,6 +82,10 @@ void tcp_output(struct tcp_sock *tp);
 void tcp_send_ack(struct tcp_sock *tp);
 void tcp_send_syn(struct tcp_sock *tp);          /* SYN or SYN-ACK by state */
 void tcp_send_rst_abort(struct tcp_sock *tp);    /* RST for a connection we abort */
+/* The options of our SYN or SYN-ACK as tp would send them. */
+void tcp_syn_options_of(const struct tcp_sock *tp, struct tcp_opts *o);
+/* Send a segment that belongs to no socket (request SYN-ACKs, replies). */
+void tcp_emit_reply(struct synack_stack *st, const struct tcp_seg *seg, bool retrans);
 /* RST or RST-ACK answering seg when no connection wants it (3.10.7.1). */
 void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
 /* Resend the segment at seq (one MSS at most), e.g. for fast retransmit. */
@@ -82,9 +116,18 @@ void tcp_timers_stop(struct tcp_sock *tp);
  * the persist timer if the peer's window is zero, or stop it. */
 void tcp_rearm_rtx(struct tcp_sock *tp);
 void tcp_reset_keepalive(struct tcp_sock *tp);
-void tcp_arm_timewait(struct tcp_sock *tp, synack_time_t len);
-/* FIN-WAIT-2 reached: an orphan gets tcp_fin_timeout (Linux). */
-void tcp_fin_wait2_start(struct tcp_sock *tp);
+/* Linux tcp_fin_time: max(TCP_LINGER2 or tcp_fin_timeout, 3.5 RTO). */
+synack_time_t tcp_fin_time(const struct tcp_sock *tp);
+/* An orphan reached FIN-WAIT-2 by ack (the segment) or close() found it
+ * there (ack NULL): beyond 60 s the full socket waits the excess first
+ * (keepalive timer); otherwise it becomes a FIN_WAIT2 timewait entry, at
+ * once from close(), after the segment (tcp_tw_after_segment) otherwise.
+ * false: tp is gone (an entry, or TCP_LINGER2 < 0 ended it). */
+bool tcp_fin_wait2_start(struct tcp_sock *tp, const struct tcp_seg *ack);
+/* After a segment or a close: a socket in TIME-WAIT, or an orphan in
+ * FIN-WAIT-2 with at most 60 s to wait, becomes a timewait entry.
+ * Returns true if tp is gone (or closed). */
+bool tcp_tw_after_segment(struct tcp_sock *tp);
 /* The handshake is over: congestion window, buffers, keepalive. */
 void tcp_established_init(struct tcp_sock *tp);
 

@@ -1,6 +1,7 @@
 /*
  * TCP's timers: retransmission and persist (RFC 6298, RFC 9293 3.8.6.1),
- * delayed ACK, and one for keepalive, FIN-WAIT-2 and TIME-WAIT. The
+ * delayed ACK, and one for keepalive and a long FIN-WAIT-2 (timewait
+ * entries have their own, timewait.c). The
  * give-up rules are Linux's: tcp_syn_retries with linear timeouts for
  * SYNs, tcp_synack_retries for SYN-ACKs, tcp_retries2 turned into time.
  */
@@ -196,24 +197,24 @@ static void delack_fire(struct timer *t, uint64_t now_ms)
 	tcp_send_ack(tp);
 }
 
-/* Keepalive (RFC 1122 4.2.3.6, Linux's 7200/75/9), FIN-WAIT-2 timeout of
- * an orphan, and the end of TIME-WAIT share one timer, as in Linux. */
+/* Keepalive (RFC 1122 4.2.3.6, Linux's 7200/75/9) and the first part of
+ * a long FIN-WAIT-2 timeout of an orphan share one timer, as in Linux. */
 static void keep_fire(struct timer *t, uint64_t now_ms)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, keep_timer);
 	struct synack_stack *st = tp->sk.st;
-	switch (tp->state) {
-	case SYNACK_TIME_WAIT:
-		tcp_done(tp, 0, "TIME-WAIT timeout (2 MSL)");
-		return;
-	case SYNACK_FIN_WAIT2:
-		if (tp->orphan) {
-			tcp_done(tp, 0, "FIN-WAIT-2 timeout (tcp_fin_timeout)");
+	if (tp->state == SYNACK_FIN_WAIT2 && tp->orphan) {
+		/* Linux tcp_keepalive_timer: an orphan that had more than 60 s
+		 * to wait has waited the excess; a timewait entry waits the
+		 * rest (fin_time - 60 s again, as Linux does). */
+		synack_time_t fin_time = tcp_fin_time(tp);
+		if (tp->linger2 >= 0 && fin_time > TCP_TIMEWAIT_US) {
+			tcp_time_wait(tp, SYNACK_FIN_WAIT2, fin_time - TCP_TIMEWAIT_US);
 			return;
 		}
-		break;
-	default:
-		break;
+		tcp_send_rst_abort(tp);
+		tcp_done(tp, 0, "FIN-WAIT-2 timeout (tcp_fin_timeout)");
+		return;
 	}
 	if (!tp->sk.keepalive || (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT))
 		return;
@@ -267,24 +268,49 @@ void tcp_reset_keepalive(struct tcp_sock *tp)
 		timer_cancel(&st->wheel, &tp->keep_timer);
 }
 
-/* TIME-WAIT (RFC 9293 3.6): retransmission and probes stop; the 2 MSL
- * timer runs (Linux: 60 s). */
-void tcp_arm_timewait(struct tcp_sock *tp, synack_time_t len)
+synack_time_t tcp_fin_time(const struct tcp_sock *tp)
 {
-	struct synack_stack *st = tp->sk.st;
-	timer_cancel(&st->wheel, &tp->rtx_timer);
-	tp->rtx_kind = RTX_NONE;
-	arm_us(tp, &tp->keep_timer, len);
+	const struct synack_stack *st = tp->sk.st;
+	int secs = tp->linger2 > 0 ? tp->linger2 : st->cfg.tcp_fin_timeout;
+	synack_time_t t = SYNACK_SEC(secs);
+	synack_time_t floor = (synack_time_t)tp->rto_us * 4 - tp->rto_us / 2; /* 3.5 RTO */
+	return t > floor ? t : floor;
 }
 
-void tcp_fin_wait2_start(struct tcp_sock *tp)
+/*
+ * Linux tcp_close and tcp_rcv_state_process (FIN-WAIT-1 acked): the
+ * FIN-WAIT-2 timeout is for orphans only. TCP_LINGER2 < 0 ends the
+ * connection at once: close() sends a RST (TCPAbortOnLinger); the ACK of
+ * our FIN is answered by one (TCPAbortOnData). A wait over 60 s starts on
+ * the full socket's keepalive timer; a shorter one is a timewait entry's.
+ */
+bool tcp_fin_wait2_start(struct tcp_sock *tp, const struct tcp_seg *ack)
 {
 	struct synack_stack *st = tp->sk.st;
 	if (!tp->orphan)
-		return; /* a socket the application holds waits for the peer */
-	synack_time_t t = SYNACK_SEC(st->cfg.tcp_fin_timeout);
-	synack_time_t floor = (synack_time_t)tp->rto_us * 7 / 2; /* Linux: 3.5 RTO */
-	arm_us(tp, &tp->keep_timer, t > floor ? t : floor);
+		return true; /* a socket the application holds waits for the peer */
+	if (tp->linger2 < 0) {
+		if (ack) {
+			MIB_INC(st, TCP_ABORT_ON_DATA);
+			tcp_send_rst_reply(st, ack);
+			tcp_done(tp, 0, "FIN acked, TCP_LINGER2 < 0 (RST)");
+		} else {
+			MIB_INC(st, TCP_ABORT_ON_LINGER);
+			tcp_send_rst_abort(tp);
+			tcp_done(tp, 0, "close in FIN-WAIT-2, TCP_LINGER2 < 0 (RST)");
+		}
+		return false;
+	}
+	synack_time_t t = tcp_fin_time(tp);
+	if (t > TCP_TIMEWAIT_US) {
+		arm_us(tp, &tp->keep_timer, t - TCP_TIMEWAIT_US);
+		return true;
+	}
+	if (!ack) {
+		tcp_time_wait(tp, SYNACK_FIN_WAIT2, t);
+		return false;
+	}
+	return true; /* tcp_tw_after_segment makes the entry */
 }
 
 void tcp_established_init(struct tcp_sock *tp)

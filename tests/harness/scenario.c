@@ -96,6 +96,8 @@ size_t scn_build(const struct seg_spec *s, uint8_t *out, size_t cap)
 		seg.opt.has_mss = true;
 		seg.opt.mss = s->mss;
 	}
+	if (s->opt)
+		seg.opt = *s->opt;
 	seg.len = s->len ? s->len : (s->data ? (uint32_t)strlen(s->data) : 0);
 	seg.data = (const uint8_t *)s->data;
 	size_t n = tcp_seg_emit(&seg, out + IPV4_HDR_LEN, cap - IPV4_HDR_LEN);

@@ -32,6 +32,9 @@
 /* The peer's ISS sits just below 2^32 so every test crosses the wrap. */
 #define R_ISS 0xfffffff0u
 #define WND 65535
+/* Linux's SYN window at MTU 1500: tcp_rmem[1] / 2 rounded down to 1460s
+ * (44 * 1460; LINUX-SEMANTICS 9). */
+#define SYN_WND 64240
 
 #define FIN TCP_FIN
 #define SYN TCP_SYN
@@ -46,6 +49,7 @@ struct seg_spec {
 	const char *data;       /* payload bytes (len of them) */
 	uint32_t len;           /* 0 with data: strlen(data) */
 	uint16_t mss;           /* MSS option (SYN only), 0 = none */
+	const struct tcp_opts *opt; /* every option (overrides mss), NULL = none */
 	uint16_t sport, dport;  /* 0 = R_PORT / L_PORT as seen from the peer */
 	bool any_wnd, any_ack, any_seq, any_psh;
 };

@@ -262,7 +262,7 @@ static void syn_sent__icmp_for_other_seq__ignored(void **state)
 	assert_int_equal(so_error(t, fd), 0);
 	assert_int_equal(scn_counter(t, "TcpExtOutOfWindowIcmps"), 2);
 	scn_at(t, 1000);
-	scn_expect_at(t, 1000, SEG(.flags = SYN, .seq = iss));
+	scn_expect_at(t, 1000, SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_free(t);
 }
 

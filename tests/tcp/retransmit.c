@@ -93,7 +93,7 @@ static void syn_sent__no_answer__linear_then_doubling_until_131s(void **state)
 	uint32_t iss;
 	int fd = connecting(t, 0, &iss);
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
-		EXPECT_AT(t, at[i], SEG(.flags = SYN, .seq = iss));
+		EXPECT_AT(t, at[i], SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_at(t, 130999);
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
@@ -139,8 +139,8 @@ static void syn_sent__syncnt_1__fails_at_3s(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = connecting(t, 1, &iss);
-	EXPECT_AT(t, 1000, SEG(.flags = SYN, .seq = iss));
-	EXPECT_AT(t, 2000, SEG(.flags = SYN, .seq = iss));
+	EXPECT_AT(t, 1000, SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
+	EXPECT_AT(t, 2000, SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_at(t, 2999);
 	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
 	scn_at(t, 3000);
@@ -160,7 +160,7 @@ static void syn_sent__syncnt_2__fails_at_7s(void **state)
 	uint32_t iss;
 	int fd = connecting(t, 2, &iss);
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
-		EXPECT_AT(t, at[i], SEG(.flags = SYN, .seq = iss));
+		EXPECT_AT(t, at[i], SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_at(t, 6999);
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
@@ -181,7 +181,7 @@ static void syn_sent__no_linear_timeouts__classic_schedule(void **state)
 	uint32_t iss;
 	int fd = connecting(t, 0, &iss);
 	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
-		EXPECT_AT(t, at[i], SEG(.flags = SYN, .seq = iss));
+		EXPECT_AT(t, at[i], SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_at(t, 126999);
 	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
 	scn_at(t, 127000);
@@ -200,7 +200,7 @@ static void syn_sent__synack_after_one_resend__rto_3s_no_rtt(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = connecting(t, 0, &iss);
-	EXPECT_AT(t, 1000, SEG(.flags = SYN, .seq = iss));
+	EXPECT_AT(t, 1000, SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_inject(t, 1500, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1, .mss = 1460));
 	EXPECT_AT(t, 1500, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	struct tcp_info ti = info_of(t, fd);
@@ -222,8 +222,8 @@ static void syn_sent__synack_after_two_resends__initial_cwnd_1(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = connecting(t, 0, &iss);
-	EXPECT_AT(t, 1000, SEG(.flags = SYN, .seq = iss));
-	EXPECT_AT(t, 2000, SEG(.flags = SYN, .seq = iss));
+	EXPECT_AT(t, 1000, SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
+	EXPECT_AT(t, 2000, SEG(.flags = SYN, .seq = iss, .wnd = SYN_WND));
 	scn_inject(t, 2100, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1, .mss = 1460));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	assert_int_equal(info_of(t, fd).tcpi_snd_cwnd, 1);

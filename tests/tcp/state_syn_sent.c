@@ -64,7 +64,9 @@ static uint32_t open_active(struct scn *t, int *fd)
 
 #define ALL_ERR (EPOLLIN | EPOLLRDNORM | EPOLLRDHUP | EPOLLOUT | EPOLLWRNORM | EPOLLHUP | EPOLLERR)
 
-/* connect(): <SEQ=ISS><CTL=SYN> with MSS 1460 and window 65535. */
+/* connect(): <SEQ=ISS><CTL=SYN> with Linux's window and options (measured,
+ * LINUX-SEMANTICS 9): window 64240, mss 1460, sackOK, TS (TSecr 0),
+ * wscale 7 (from tcp_rmem[2] = 6 MiB). */
 static void syn_sent__connect__syn_with_mss_and_window(void **state)
 {
 	struct scn *t = scn_new(NULL);
@@ -73,10 +75,12 @@ static void syn_sent__connect__syn_with_mss_and_window(void **state)
 	struct tcp_seg seg;
 	assert_true(scn_pop(t, &seg, NULL));
 	assert_int_equal(seg.flags, SYN);
-	assert_int_equal(seg.wnd, 65535);
+	assert_int_equal(seg.wnd, SYN_WND);
 	assert_true(seg.opt.has_mss);
 	assert_int_equal(seg.opt.mss, 1460);
-	assert_false(seg.opt.has_wscale || seg.opt.sack_ok || seg.opt.has_ts);
+	assert_true(seg.opt.has_wscale && seg.opt.sack_ok && seg.opt.has_ts);
+	assert_int_equal(seg.opt.wscale, 7);
+	assert_int_equal(seg.opt.tsecr, 0);
 	assert_int_equal(seg.len, 0);
 	assert_int_equal(seg.sport, L_PORT);
 	assert_int_equal(seg.dport, R_PORT);

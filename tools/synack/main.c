@@ -2,6 +2,8 @@
  * synack: the command-line program. One subcommand per job:
  *   demo     an echo exchange drawn as an RFC 9293 ladder diagram
  *   bench    throughput, connection rate and memory per connection
+ *   echo-server, http-server, discard, source, connect   over a TUN device
+ *   ss, nstat  sockets and counters of a running synack process
  *   version  the version
  *   help     usage
  */
@@ -11,6 +13,7 @@
 #include "bench.h"
 #include "cli.h"
 #include "demo.h"
+#include "servers.h"
 
 /* The build may pass the project's version; this is the fallback. */
 #ifndef SYNACK_VERSION
@@ -27,6 +30,13 @@ static const char main_usage[] =
 	"            ladder diagram (RFC 9293 style)\n"
 	"  bench     measure bulk throughput, connections per second and heap per\n"
 	"            idle connection\n"
+	"  echo-server  an echo server over a TUN device (--netns NAME: in a\n"
+	"            private network namespace the kernel reaches it from)\n"
+	"  http-server  an HTTP/1.1 server of files (--root) or a generated body\n"
+	"  discard   a bulk sink;  source  a bulk source\n"
+	"  connect   connect to HOST PORT: stdin to the peer, the peer to stdout\n"
+	"  ss        list the sockets of running synack processes (as ss -tan)\n"
+	"  nstat     print the counters of a running synack process (as nstat)\n"
 	"  version   print the version\n"
 	"  help      print this help\n"
 	"\n"
@@ -60,6 +70,13 @@ struct command {
 static const struct command commands[] = {
 	{"demo", demo_main},
 	{"bench", bench_main},
+	{"echo-server", echo_main},
+	{"http-server", http_main},
+	{"discard", discard_main},
+	{"source", source_main},
+	{"connect", connect_main},
+	{"ss", ss_main},
+	{"nstat", nstat_main},
 	{"version", cmd_version},
 	{"help", cmd_help},
 };

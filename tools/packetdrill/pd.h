@@ -1,0 +1,91 @@
+/*
+ * libsynack-packetdrill: one synack stack behind packetdrill's
+ * shared-object interface. Not part of the core: this is a driver, so it
+ * owns threads, a mutex, real descriptors and a clock of its own.
+ *
+ * Time is virtual (microseconds). It moves when packetdrill sleeps
+ * (usleep), by a small step on every gettimeofday (packetdrill spins on it
+ * before each event), and, while packetdrill waits for an outgoing packet
+ * or a call waits with a deadline, straight to the stack's next timer.
+ * Each step runs the stack's timers at their own deadlines, so packets
+ * leave with exact virtual timestamps.
+ */
+#ifndef SYNACK_PD_H
+#define SYNACK_PD_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <synack/synack.h>
+
+#include "pd_iface.h"
+
+#define PD_MAX_FDS 4096              /* real descriptors we can map */
+#define PD_PKT_MAX 65536
+#define PD_QUEUE_MAX 4096            /* outgoing packets waiting for packetdrill */
+#define PD_TICK_US 1                 /* virtual time per gettimeofday call */
+
+struct pd_pkt {
+	synack_time_t at;
+	size_t len;
+	uint8_t *data;
+};
+
+struct pd {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;               /* the stack changed, or time moved */
+	pthread_t main_thread;           /* the thread that drives time */
+	struct synack_stack *st;
+	synack_time_t now;
+	uint64_t gen;                    /* bumped on every change (see cv) */
+	/* The syscall thread: inside a call, and if waiting, since which gen. */
+	int bg_calls;
+	bool bg_waiting;
+	uint64_t bg_wait_gen;
+	synack_time_t bg_deadline;       /* virtual deadline of its wait */
+	/* Packets sent by the stack, oldest first (a ring). */
+	struct pd_pkt q[PD_QUEUE_MAX];
+	size_t q_head, q_len;
+	/* Real descriptor -> synack descriptor + 1 (0 = not ours). */
+	int map[PD_MAX_FDS];
+	bool sysctl_loaded;
+};
+
+/* The one instance (for the LD_PRELOADed getsockopt/close). */
+extern struct pd *pd_instance;
+
+void pd_lock(struct pd *pd);
+void pd_unlock(struct pd *pd);
+/* Something changed: wake every waiter. Caller holds the lock. */
+void pd_changed(struct pd *pd);
+bool pd_is_main(const struct pd *pd);
+/* Move virtual time to t, running timers at their deadlines. */
+void pd_advance(struct pd *pd, synack_time_t t);
+/*
+ * Wait (lock held) for the stack to change or for the virtual deadline
+ * (SYNACK_TIME_NEVER = none). The driving thread moves time itself; the
+ * syscall thread sleeps until woken. Returns false when waiting cannot
+ * make progress (the caller gives up).
+ */
+bool pd_wait(struct pd *pd, synack_time_t deadline);
+/* Let a busy syscall thread settle before time moves (lock held). */
+void pd_wait_bg_quiet(struct pd *pd);
+
+/* Descriptor map: real fd <-> synack fd. */
+int pd_sfd(struct pd *pd, int rfd);          /* -1 with EBADF if not ours */
+int pd_new_fd(struct pd *pd, int sfd);       /* a real eventfd for sfd, or -1 */
+void pd_drop_fd(struct pd *pd, int rfd);     /* forget and close the real fd */
+/* Read the script's sysctls from /proc/sys/net into the stack. */
+void pd_load_sysctls(struct pd *pd);
+int pd_real_close(int fd);
+
+/* pd_sock.c / pd_poll.c fill their parts of the table. */
+void pd_sock_fill(struct pd_iface *ifc);
+void pd_poll_fill(struct pd_iface *ifc);
+
+/* The synack fd of rfd (with the lock held); -1/EBADF otherwise. */
+static inline bool pd_fd_ok(int rfd) { return rfd >= 0 && rfd < PD_MAX_FDS; }
+
+#endif

@@ -1,0 +1,132 @@
+/* readv, writev, recvmsg and sendmsg: gathered into one buffer so the
+ * stack sees one call, as a kernel's sendmsg sees one message. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "pd_call.h"
+
+/* Total bytes of iov, or -1 with EINVAL for a bad vector (as Linux). */
+static ssize_t iov_total(const struct iovec *iov, int n)
+{
+	size_t t = 0;
+	if (n < 0 || n > IOV_MAX || (n && !iov)) {
+		errno = n < 0 || n > IOV_MAX ? EINVAL : EFAULT;
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - t) {
+			errno = EINVAL;
+			return -1;
+		}
+		t += iov[i].iov_len;
+	}
+	return (ssize_t)t;
+}
+
+static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags)
+{
+	int sfd = pd_sfd(pd, fd);
+	ssize_t total = sfd < 0 ? -1 : iov_total(iov, n);
+	if (total < 0)
+		return -1;
+	char *buf = malloc(total ? (size_t)total : 1);
+	if (!buf) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	size_t off = 0;
+	for (int i = 0; i < n; i++) {
+		if (iov[i].iov_len)
+			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
+		off += iov[i].iov_len;
+	}
+	ssize_t r = pd_do_send(pd, sfd, buf, (size_t)total, flags);
+	free(buf);
+	return r;
+}
+
+static ssize_t scatter_recv(struct pd *pd, int fd, const struct iovec *iov, int n, int flags,
+			    struct sockaddr *from, socklen_t *fromlen)
+{
+	int sfd = pd_sfd(pd, fd);
+	ssize_t total = sfd < 0 ? -1 : iov_total(iov, n);
+	if (total < 0)
+		return -1;
+	char *buf = malloc(total ? (size_t)total : 1);
+	if (!buf) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	ssize_t r = pd_do_recv(pd, sfd, buf, (size_t)total, flags, from, fromlen);
+	size_t off = 0;
+	for (int i = 0; r > 0 && i < n && off < (size_t)r; i++) {
+		size_t c = iov[i].iov_len < (size_t)r - off ? iov[i].iov_len : (size_t)r - off;
+		memcpy(iov[i].iov_base, buf + off, c);
+		off += c;
+	}
+	free(buf);
+	return r;
+}
+
+static ssize_t pd_readv(void *ud, int fd, const struct iovec *iov, int n)
+{
+	struct pd *pd = ud;
+	pd_enter(pd);
+	ssize_t r = scatter_recv(pd, fd, iov, n, 0, NULL, NULL);
+	PD_RETURN(pd, r);
+}
+
+static ssize_t pd_writev(void *ud, int fd, const struct iovec *iov, int n)
+{
+	struct pd *pd = ud;
+	pd_enter(pd);
+	ssize_t r = gather_send(pd, fd, iov, n, 0);
+	PD_RETURN(pd, r);
+}
+
+static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *msg, int flags)
+{
+	struct pd *pd = ud;
+	pd_enter(pd);
+	ssize_t r;
+	if (!msg) {
+		errno = EFAULT;
+		r = -1;
+	} else {
+		socklen_t fl = msg->msg_namelen;
+		r = scatter_recv(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+				 msg->msg_name, msg->msg_name ? &fl : NULL);
+		if (r >= 0) {
+			msg->msg_namelen = msg->msg_name ? fl : 0;
+			msg->msg_controllen = 0; /* no ancillary data from TCP here */
+			msg->msg_flags = 0;
+		}
+	}
+	PD_RETURN(pd, r);
+}
+
+static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
+{
+	struct pd *pd = ud;
+	pd_enter(pd);
+	ssize_t r;
+	if (!msg) {
+		errno = EFAULT;
+		r = -1;
+	} else {
+		r = gather_send(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+	}
+	PD_RETURN(pd, r);
+}
+
+void pd_msg_fill(struct pd_iface *ifc)
+{
+	ifc->readv = pd_readv;
+	ifc->writev = pd_writev;
+	ifc->recvmsg = pd_recvmsg;
+	ifc->sendmsg = pd_sendmsg;
+}
