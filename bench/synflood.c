@@ -119,16 +119,16 @@ int bench_synflood(uint64_t seed, uint64_t n, struct synflood_result *r, char *w
 		snprintf(why, BENCH_WHY, "could not set up a listener");
 		return -1;
 	}
-	/* Heap per request: a queue of 4096 (backlog 4095, cookies off) less
-	 * the empty stack, per entry. */
+	/* Heap per request: 1024 requests (backlog 4095, cookies off, below
+	 * 3/4 of tcp_max_syn_backlog) less the empty stack, per entry. */
 	double cpu;
 	int64_t peak, empty;
 	if (flood("0", 4095, seed, 0, &cpu, &empty, &base) < 0 ||
-	    flood("0", 4095, seed, 4096, &cpu, &peak, &base) < 0) {
+	    flood("0", 4095, seed, 1024, &cpu, &peak, &base) < 0) {
 		snprintf(why, BENCH_WHY, "could not set up a listener");
 		return -1;
 	}
 	r->measured = peak > 0;
-	r->req_bytes = (double)(peak - empty) / 4096.0;
+	r->req_bytes = (double)(peak - empty) / 1024.0;
 	return 0;
 }
