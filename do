@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # synack's two commands for a new user (README):
-#   ./do demo [ARGS]   build, then run `synack demo` (two stacks over memlink)
+#   ./do demo [ARGS]   build, then run `synack demo` (two stacks over memlink;
+#                      --tun: synack against the Linux kernel, as root)
 #   ./do test          build with ASan+UBSan and run every test (ctest)
 # Each installs what it needs with apt-get when it is missing.
 set -euo pipefail
@@ -22,6 +23,11 @@ need_pkgs() {
 		command -v ping >/dev/null || missing+=(iputils-ping)
 		command -v python3 >/dev/null || missing+=(python3)
 	fi
+	if [ "${1:-}" = demo-tun ]; then
+		# demo --tun: ip and ss in the namespace, python3 as the kernel's server
+		command -v ip >/dev/null || missing+=(iproute2)
+		command -v python3 >/dev/null || missing+=(python3)
+	fi
 	if [ ${#missing[@]} -gt 0 ]; then
 		echo "installing: ${missing[*]}" >&2
 		local sudo=""
@@ -36,7 +42,10 @@ jobs=$(nproc 2>/dev/null || echo 2)
 case "${1:-}" in
 demo)
 	shift
-	need_pkgs demo
+	case " $* " in
+	*" --tun "*) need_pkgs demo-tun ;;
+	*) need_pkgs demo ;;
+	esac
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DSYNACK_TESTS=OFF >/dev/null
 	cmake --build build -j "$jobs" --target synack >/dev/null
 	exec ./build/synack demo "$@"
@@ -50,6 +59,7 @@ test)
 	;;
 *)
 	echo "usage: ./do demo [--simultaneous-close] [--loss P] [--pcap FILE]" >&2
+	echo "       ./do demo --tun [--time-wait-wait]   (as root: the Linux kernel as TCP B)" >&2
 	echo "       ./do test" >&2
 	exit 2
 	;;

@@ -12,7 +12,8 @@
  *    then synack_loop_run() until synack_loop_stop();
  *  - blocking calls for simple programs: synack_loop_connect, _accept,
  *    _recv, _send wait (running the loop, callbacks included) until the
- *    socket is ready or the timeout passes (errno ETIMEDOUT).
+ *    socket is ready or the timeout passes (errno ETIMEDOUT);
+ *    synack_loop_close lingers as SO_LINGER says.
  * Library users with their own loop do not need this file: they call
  * synack_input and synack_poll themselves.
  */
@@ -84,6 +85,14 @@ ssize_t synack_loop_recv(struct synack_loop *l, int fd, void *buf, size_t len, i
 ssize_t synack_loop_send(struct synack_loop *l, int fd, const void *buf, size_t len, int timeout_ms);
 /* Wait until fd reports one of events (or an error/hang-up). */
 int synack_loop_wait(struct synack_loop *l, int fd, uint32_t events, int timeout_ms);
+/* close() as Linux's, blocking where Linux blocks: with SO_LINGER
+ * {1, t > 0} and nothing unread, shut both directions (data arriving
+ * meanwhile draws a RST), run the loop until the FIN is acknowledged (the
+ * state leaves FIN-WAIT-1, CLOSING, LAST-ACK) or t seconds pass, then
+ * synack_close. Returns 0 either way, with O_NONBLOCK too and after
+ * synack_loop_stop (socket(7)); an unacked FIN is then finished by the
+ * orphan. Otherwise it is synack_close (RST for unread data or {1, 0}). */
+int synack_loop_close(struct synack_loop *l, int fd);
 
 /*
  * The control socket that `synack ss` and `synack nstat` talk to: a Unix

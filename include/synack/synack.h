@@ -54,6 +54,7 @@ struct synack_config {
 	int tcp_keepalive_time;        /* 7200 s */
 	int tcp_keepalive_intvl;       /* 75 s */
 	int tcp_keepalive_probes;      /* 9 */
+	int tcp_notsent_lowat;         /* Linux UINT_MAX (no limit); INT_MAX here */
 	int tcp_max_syn_backlog;       /* 2048 */
 	int tcp_max_orphans;           /* 131072 */
 	int tcp_max_tw_buckets;        /* 131072 */
@@ -62,6 +63,7 @@ struct synack_config {
 	int tcp_timestamps;            /* 1 */
 	int tcp_window_scaling;        /* 1 */
 	int tcp_sack;                  /* 1 */
+	int tcp_dsack;                 /* 1 */
 	int tcp_syncookies;            /* 1 */
 	int tcp_abort_on_overflow;     /* 0 */
 	int tcp_rfc1337;               /* 0 */
@@ -160,9 +162,11 @@ ssize_t synack_read(struct synack_stack *st, int fd, void *buf, size_t len);
 ssize_t synack_write(struct synack_stack *st, int fd, const void *buf, size_t len);
 /* close() as Linux's, except that it never blocks: with SO_LINGER
  * {1, t > 0} it returns 0 at once and the connection delivers what is
- * queued as an orphan (a caller wanting Linux's wait can shutdown(SHUT_WR)
- * and wait up to t for EPOLLHUP first). Unread data or SO_LINGER {1, 0}:
- * RST, no TIME-WAIT. */
+ * queued as an orphan. Linux's wait (until the FIN is acked or t passes)
+ * is the runtime's synack_loop_close (synack/runtime.h); a caller with its
+ * own loop does the same: shutdown(SHUT_RDWR), run until the TCP_INFO
+ * state leaves FIN-WAIT-1/CLOSING/LAST-ACK or t passes, then close.
+ * Unread data or SO_LINGER {1, 0}: RST, no TIME-WAIT. */
 int synack_close(struct synack_stack *st, int fd);
 int synack_shutdown(struct synack_stack *st, int fd, int how);
 int synack_getsockname(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);

@@ -35,6 +35,7 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_keepalive_time", tcp_keepalive_time, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_keepalive_intvl", tcp_keepalive_intvl, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 1, 127),
+	CFG("net.ipv4.tcp_notsent_lowat", tcp_notsent_lowat, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_max_syn_backlog", tcp_max_syn_backlog, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_max_orphans", tcp_max_orphans, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_max_tw_buckets", tcp_max_tw_buckets, 1, 0, INT_MAX),
@@ -43,6 +44,7 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_timestamps", tcp_timestamps, 1, 0, 2),
 	CFG("net.ipv4.tcp_window_scaling", tcp_window_scaling, 1, 0, 1),
 	CFG("net.ipv4.tcp_sack", tcp_sack, 1, 0, 1),
+	CFG("net.ipv4.tcp_dsack", tcp_dsack, 1, 0, 1),
 	CFG("net.ipv4.tcp_syncookies", tcp_syncookies, 1, 0, 2),
 	CFG("net.ipv4.tcp_abort_on_overflow", tcp_abort_on_overflow, 1, 0, 1),
 	CFG("net.ipv4.tcp_rfc1337", tcp_rfc1337, 1, 0, 1),
@@ -73,6 +75,7 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_keepalive_time = 7200;
 	c->tcp_keepalive_intvl = 75;
 	c->tcp_keepalive_probes = 9;
+	c->tcp_notsent_lowat = INT_MAX;
 	c->tcp_max_syn_backlog = 2048;
 	c->tcp_max_orphans = 131072;
 	c->tcp_max_tw_buckets = 131072;
@@ -81,6 +84,7 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_timestamps = 1;
 	c->tcp_window_scaling = 1;
 	c->tcp_sack = 1;
+	c->tcp_dsack = 1;
 	c->tcp_syncookies = 1;
 	c->tcp_abort_on_overflow = 0;
 	c->tcp_rfc1337 = 0;

@@ -50,6 +50,9 @@
 	X(TCP_PURE_ACKS, "TcpExtTCPPureAcks") \
 	X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") \
 	X(TCP_OFO_DROP, "TcpExtTCPOFODrop") \
+	X(TCP_OFO_MERGE, "TcpExtTCPOFOMerge") \
+	X(TCP_DSACK_OLD_SENT, "TcpExtTCPDSACKOldSent") \
+	X(TCP_DSACK_OFO_SENT, "TcpExtTCPDSACKOfoSent") \
 	X(TCP_RCVQ_DROP, "TcpExtTCPRcvQDrop") \
 	X(TCP_ZERO_WINDOW_DROP, "TcpExtTCPZeroWindowDrop") \
 	X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \

@@ -5,6 +5,8 @@
  * stopped (EINTR), as a blocking Linux socket with SO_RCVTIMEO would.
  */
 #include <errno.h>
+#include <linux/tcp.h>
+#include <sys/ioctl.h>
 
 #include "runtime/runtime_int.h"
 
@@ -91,4 +93,61 @@ ssize_t synack_loop_send(struct synack_loop *l, int fd, const void *buf, size_t 
 			return done ? (ssize_t)done : -1;
 	}
 	return (ssize_t)done;
+}
+
+/* The socket's TCP state (enum synack_tcp_state), or 0 if it has none. */
+static int tcp_state(struct synack_stack *st, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	if (synack_getsockopt(st, fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return 0;
+	return ti.tcpi_state;
+}
+
+/* Linux's closing(): our FIN is out and not yet acknowledged. */
+static int fin_unacked(int state)
+{
+	return state == SYNACK_FIN_WAIT1 || state == SYNACK_CLOSING || state == SYNACK_LAST_ACK;
+}
+
+/*
+ * close() as Linux's tcp_close with SO_LINGER {1, t > 0} (socket(7)): shut
+ * both directions, as close does first (data arriving meanwhile draws a
+ * RST), then wait as sk_stream_wait_close does until the FIN is acked or t
+ * seconds pass, and close. Linux counts l_linger as unsigned seconds and
+ * returns 0 whether or not the FIN was acked, with O_NONBLOCK too, and
+ * after a signal (here: synack_loop_stop) as well. Unread data, {1, 0} and
+ * {0, *} go straight to synack_close (RST or an orphan's FIN).
+ */
+int synack_loop_close(struct synack_loop *l, int fd)
+{
+	struct linger lg = {0};
+	socklen_t len = sizeof(lg);
+	int unread = 0;
+	int state = tcp_state(l->st, fd);
+	if (synack_getsockopt(l->st, fd, SOL_SOCKET, SO_LINGER, &lg, &len) < 0 || !lg.l_onoff ||
+	    lg.l_linger == 0 || !state || state == SYNACK_LISTEN ||
+	    synack_ioctl(l->st, fd, FIONREAD, &unread) < 0 || unread > 0)
+		return synack_close(l->st, fd);
+	/* close() takes the descriptor out of epoll sets at once, so no callback
+	 * for it runs while it lingers. */
+	if ((size_t)fd < l->nwatch && l->watch[fd].cb)
+		synack_loop_unwatch(l, fd);
+	if (state == SYNACK_ESTABLISHED || state == SYNACK_SYN_RECV || state == SYNACK_CLOSE_WAIT ||
+	    fin_unacked(state))
+		synack_shutdown(l->st, fd, SHUT_RDWR);
+	synack_time_t end = synack_loop_clock() + SYNACK_SEC((unsigned)lg.l_linger);
+	for (;;) {
+		synack_poll(l->st, synack_loop_clock());
+		if (!fin_unacked(tcp_state(l->st, fd)) || l->stop)
+			break;
+		synack_time_t now = synack_loop_clock();
+		if (now >= end)
+			break;
+		synack_time_t ms = (end - now + 999) / 1000;
+		if (synack_loop_run_once(l, ms > 60000 ? 60000 : (int)ms) < 0)
+			break;
+	}
+	return synack_close(l->st, fd);
 }

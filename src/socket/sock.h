@@ -48,6 +48,7 @@ struct sock {
 	struct epitem *watchers;/* epoll registrations on this socket */
 	bool linger;            /* SO_LINGER l_onoff */
 	unsigned lingertime;    /* SO_LINGER l_linger, seconds (Linux keeps it unsigned) */
+	int rcvlowat;           /* SO_RCVLOWAT, 0 read as 1 (Linux's default) */
 };
 
 /* Readiness may have changed: tell epoll instances and env.event. */

@@ -1,5 +1,6 @@
 /* SOL_SOCKET options (socket(7)), as Linux stores and reports them. */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "socket/socket.h"
@@ -48,8 +49,9 @@ static void set_buf(struct sock *sk, int name, int v)
 /* SO_LINGER (socket(7)): struct linger; l_onoff 0 clears it. Linux keeps
  * l_linger as an unsigned count of seconds and reports it back as given.
  * The core's close() never waits: with {1, t > 0} it returns at once and
- * the connection finishes in the background as an orphan; {1, 0} aborts
- * with a RST (tcp/socket.c). */
+ * the connection finishes in the background as an orphan (the runtime's
+ * synack_loop_close does Linux's wait); {1, 0} aborts with a RST
+ * (tcp/socket.c). */
 static int set_linger(struct sock *sk, const void *val, socklen_t len)
 {
 	struct linger l;
@@ -78,6 +80,13 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 		if (sockopt_get_int(val, len, &v) < 0)
 			return -1;
 		break;
+	case SO_RCVLOWAT:
+		/* Linux: negative means INT_MAX, 0 means 1. */
+		if (sockopt_get_int(val, len, &v) < 0)
+			return -1;
+		sk->rcvlowat = v < 0 ? INT_MAX : v ? v : 1;
+		sock_wakeup(sk);
+		return 0;
 	default:
 		/* Options this stack does not know go to the transport. */
 		return sk->ops->setsockopt(sk, SOL_SOCKET, name, val, len);
@@ -124,6 +133,8 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 		return sockopt_put_int(val, len, sk->sndbuf);
 	case SO_RCVBUF:
 		return sockopt_put_int(val, len, sk->rcvbuf);
+	case SO_RCVLOWAT:
+		return sockopt_put_int(val, len, sk->rcvlowat ? sk->rcvlowat : 1);
 	case SO_LINGER: {
 		struct linger l = {.l_onoff = sk->linger, .l_linger = (int)sk->lingertime};
 		socklen_t n = *len < (socklen_t)sizeof(l) ? *len : (socklen_t)sizeof(l);

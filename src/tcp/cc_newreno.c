@@ -65,8 +65,16 @@ void tcp_cc_on_dupack(struct tcp_sock *tp)
 		tcp_output(tp);
 		return;
 	}
-	if (++tp->dupacks < 3)
+	if (++tp->dupacks < 3) {
+		/* RFC 3042 limited transmit: each of the first two duplicate
+		 * ACKs lets one new segment out beyond cwnd, which itself stays
+		 * (Linux gets the same from counting dupacks as left the network). */
+		uint32_t cwnd = tp->cwnd;
+		tp->cwnd += tp->dupacks;
+		tcp_output(tp);
+		tp->cwnd = cwnd;
 		return;
+	}
 	/* RFC 6582 3.2 step 2: do not start a new recovery for losses of the
 	 * window already being recovered. */
 	if (seq_lt(tp->snd_una, tp->recover) && tp->recover != 0)

@@ -110,6 +110,7 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 			 * ACK was lost; ACK at once and go back to quick ACKs. */
 			MIB_INC(tp->sk.st, DELAYED_ACK_LOST);
 			tcp_enter_quickack_mode(tp);
+			tcp_dsack_old(tp, seg->seq, seg->seq + seg->len); /* RFC 2883 4.1 */
 		}
 		DROP(tp->sk.st, TCP_OOW_DROP, "segment outside the window");
 		return oow_ack_limited(tp, seg) ? V_DROP : V_ACK_DROP;
@@ -124,6 +125,7 @@ static enum verdict check_seq(struct tcp_sock *tp, struct tcp_seg *seg)
 		}
 		if (cut > seg->len)
 			cut = seg->len;
+		tcp_dsack_old(tp, seg->seq, seg->seq + cut); /* RFC 2883 4.1.1 */
 		seg->data += cut;
 		seg->len -= cut;
 		seg->seq += cut;
@@ -241,7 +243,7 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 }
 
 /* SND.UNA advances: drop acked bytes, time the round trip, grow cwnd. */
-static void ack_advance(struct tcp_sock *tp, uint32_t ack)
+static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg *seg)
 {
 	struct synack_stack *st = tp->sk.st;
 	uint32_t acked = ack - tp->snd_una;
@@ -255,6 +257,8 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack)
 	if (tp->rtt_sampling && seq_gt(ack, tp->rtt_seq)) {
 		tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rtt_sent));
 		tp->rtt_sampling = false;
+	} else if (seg->opt.has_ts) {
+		tcp_rtt_sample_ts(tp, seg->opt.tsecr); /* RFC 7323 4.1: no Karn needed */
 	}
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
@@ -329,7 +333,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->soft_err = 0; /* Linux tcp_ack: something worked */
 	uint32_t old_wnd = tp->snd_wnd;
 	if (seq_gt(seg->ack, tp->snd_una)) {
-		ack_advance(tp, seg->ack);
+		ack_advance(tp, seg->ack, seg);
 	} else if (seg->ack == tp->snd_una && seg->len == 0 &&
 		   !(seg->flags & (TCP_SYN | TCP_FIN)) &&
 		   ((uint32_t)seg->wnd << tp->snd_wscale) == old_wnd &&
@@ -394,15 +398,19 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 	uint32_t off = seg->seq - tp->rcv_nxt;
 	uint32_t advanced;
 	bool in_order = off == 0;
+	bool held = tcp_sack_dup_check(tp, seg->seq, seg->len); /* RFC 2883 4.1.2 */
 	if (!rcvq_write(&tp->rcvq, tp->rcvbuf, off, seg->data, seg->len, &advanced)) {
 		DROP(st, TCP_OFO_DROP, "out-of-order queue full");
 		tp->ack_now = true;
 		return V_CONTINUE;
 	}
-	if (!in_order)
+	if (held)
+		MIB_INC(st, TCP_OFO_MERGE);
+	else if (!in_order)
 		MIB_INC(st, TCP_OFO_QUEUE);
 	bool filled_hole = in_order && advanced > seg->len;
 	tp->rcv_nxt += advanced;
+	tcp_sack_after_queue(tp, seg->seq, in_order);
 	tp->bytes_received += advanced;
 	if (seg->len > tp->rcv_mss && seg->len <= tp->advmss)
 		tp->rcv_mss = (uint16_t)seg->len;

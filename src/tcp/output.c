@@ -99,6 +99,8 @@ static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 		tcp_ack_sent(tp);
 	}
 	put_ts(tp, &seg);
+	if (flags & TCP_ACK)
+		tcp_sack_put(tp, &seg.opt); /* RFC 2018 4: on every ACK */
 	if (len) {
 		ring_peek(&tp->sndq, seq - tp->snd_una, st->scratch, len);
 		seg.data = st->scratch;
@@ -130,10 +132,51 @@ static bool can_send_data(int state)
  */
 static bool small_segment_ok(const struct tcp_sock *tp, uint32_t n, uint32_t unsent)
 {
-	if (n == unsent)
-		return tp->nodelay || tp->fin_queued || !seq_gt(tp->snd_sml, tp->snd_una) ||
+	if (n == unsent) {
+		/* Linux tcp_nagle_test: a push (TCP_NODELAY just set) or the
+		 * FIN sends; a cork (TCP_CORK, MSG_MORE) holds; else Nagle. */
+		if (tp->force_push || tp->fin_queued)
+			return true;
+		if (tp->cork || tp->more)
+			return false;
+		return tp->nodelay || !seq_gt(tp->snd_sml, tp->snd_una) ||
 		       seq_gt(tp->snd_sml, tp->snd_nxt);
+	}
 	return n >= tp->max_window / 2;
+}
+
+/* The first MSG_EOR mark after seq, dropping those already acked; 0
+ * bytes = none. A segment ends there (Linux's EOR skb takes no more). */
+void tcp_eor_prune(struct tcp_sock *tp)
+{
+	unsigned k = 0;
+	while (k < tp->neor && !seq_gt(tp->eor[k], tp->snd_una))
+		k++;
+	if (k) {
+		memmove(tp->eor, tp->eor + k, (tp->neor - k) * sizeof(tp->eor[0]));
+		tp->neor -= k;
+	}
+}
+
+static uint32_t eor_room(struct tcp_sock *tp, uint32_t seq)
+{
+	tcp_eor_prune(tp);
+	for (unsigned i = 0; i < tp->neor; i++)
+		if (seq_gt(tp->eor[i], seq))
+			return tp->eor[i] - seq;
+	return 0;
+}
+
+/* PSH on the segment that holds the end of a send without MSG_MORE
+ * (Linux tcp_mark_push on the tail skb) or ends a record. */
+static bool seg_push(const struct tcp_sock *tp, uint32_t seq, uint32_t n)
+{
+	if (seq_lt(seq, tp->push_seq) && !seq_gt(tp->push_seq, seq + n))
+		return true;
+	for (unsigned i = 0; i < tp->neor; i++)
+		if (tp->eor[i] == seq + n)
+			return true;
+	return false;
 }
 
 /* Send n bytes at SND.NXT (new, or again after a timeout rewound it). */
@@ -168,12 +211,21 @@ static unsigned send_data(struct tcp_sock *tp)
 			return sent;
 		uint32_t room = wnd_end - tp->snd_nxt;
 		uint32_t n = unsent < tp->mss ? unsent : tp->mss;
-		if (n > room)
+		/* A segment stops at a record's end; one that is not the
+		 * queue's tail goes out as a full one would (Linux applies
+		 * Nagle and cork to the last skb only). */
+		uint32_t rec = eor_room(tp, tp->snd_nxt);
+		bool rec_end = rec && rec <= n;
+		if (rec_end)
+			n = rec;
+		if (n > room) {
 			n = room;
-		if (n < tp->mss && !small_segment_ok(tp, n, unsent))
+			rec_end = false;
+		}
+		if (n < tp->mss && !(rec_end && n < unsent) && !small_segment_ok(tp, n, unsent))
 			return sent;
 		uint8_t flags = TCP_ACK;
-		if (n == unsent)
+		if (seg_push(tp, tp->snd_nxt, n))
 			flags |= TCP_PSH;
 		/* The FIN rides on the last data segment when it fits. */
 		bool fin = n == unsent && tp->fin_queued && room > n;
@@ -246,6 +298,7 @@ void tcp_output(struct tcp_sock *tp)
 		sent = send_data(tp) > 0;
 		sent |= send_fin(tp);
 	}
+	tp->force_push = false;
 	if (tp->ack_now && !sent)
 		tcp_send_ack(tp);
 	tcp_rearm_rtx(tp);

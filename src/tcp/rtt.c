@@ -52,6 +52,23 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t r)
 	tcp_set_rto(tp);
 }
 
+/*
+ * RFC 7323 4.1, as Linux tcp_ack_update_rtt: an ACK of new data that
+ * echoes one of our TSvals times the round trip, retransmitted data
+ * included (the echo names the transmission, so Karn's ambiguity is
+ * gone). Linux takes it when the sequence-based sample is missing; 1 ms
+ * resolution, at least 1 ms.
+ */
+void tcp_rtt_sample_ts(struct tcp_sock *tp, uint32_t tsecr)
+{
+	if (!tp->rx_opt.ts_ok || tsecr == 0)
+		return;
+	uint32_t delta = tcp_ts_now(tp->sk.st, tp->ts_offset) - tsecr;
+	if (delta >= INT32_MAX / 1000)
+		return; /* an echo from the future, or garbage */
+	tcp_rtt_sample(tp, (delta ? delta : 1) * 1000u);
+}
+
 void tcp_rtt_sample_syn(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;

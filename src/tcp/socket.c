@@ -225,10 +225,23 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	if (len == 0)
 		return 0;
 	uint32_t n = len > UINT32_MAX ? UINT32_MAX : (uint32_t)len;
+	tcp_eor_prune(tp);
+	if ((flags & MSG_EOR) && tp->neor == TCP_EOR_MAX)
+		return fail(EAGAIN); /* our limit on queued records */
 	uint32_t took = ring_append(&tp->sndq, tp->sndbuf, buf, n);
 	if (took == 0)
 		return fail(EAGAIN);
+	uint32_t end = tp->snd_una + tp->sndq.len;
+	/* Linux tcp_push: a send without MSG_MORE marks PSH at its end and
+	 * pushes; with MSG_MORE this call is corked. MSG_EOR ends a record
+	 * (only when all of it was taken). */
+	if (!(flags & MSG_MORE))
+		tp->push_seq = end;
+	if ((flags & MSG_EOR) && took == n)
+		tp->eor[tp->neor++] = end;
+	tp->more = flags & MSG_MORE;
 	tcp_output(tp);
+	tp->more = false;
 	return took;
 }
 
@@ -362,8 +375,8 @@ static bool abort_needs_rst(struct tcp_sock *tp)
  * after queued data and the connection finishes as an orphan, unless
  * orphans are over tcp_max_orphans (RST, TCPAbortOnMemory). close()
  * never blocks here: SO_LINGER {1, t > 0} returns at once too, and the
- * orphan delivers what is queued (a runtime with a blocking close would
- * shutdown(SHUT_WR) and wait up to t for EPOLLHUP before closing).
+ * orphan delivers what is queued (Linux's wait before orphaning, until the
+ * FIN is acked or t passes, is the runtime's synack_loop_close).
  */
 static void tcp_close(struct sock *sk)
 {
@@ -426,10 +439,14 @@ static uint32_t tcp_poll(struct sock *sk)
 	if (sk->shut_rd || tp->fin_rcvd)
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	if (tp->state != SYNACK_SYN_SENT && tp->state != SYNACK_SYN_RECV) {
-		if (rcvq_len(&tp->rcvq))
+		/* Linux tcp_stream_is_readable: SO_RCVLOWAT bytes at least;
+		 * tcp_stream_memory_free: 2 x unsent below TCP_NOTSENT_LOWAT. */
+		uint32_t have = rcvq_len(&tp->rcvq);
+		if (have && have >= (uint32_t)(sk->rcvlowat ? sk->rcvlowat : 1))
 			m |= EPOLLIN | EPOLLRDNORM;
 		if (!sk->shut_wr) {
-			if (tp->sndq.len < tp->sndbuf)
+			if (tp->sndq.len < tp->sndbuf &&
+			    ((uint64_t)tcp_unsent(tp) << 1) < tcp_notsent_lowat(tp))
 				m |= EPOLLOUT | EPOLLWRNORM;
 		} else {
 			m |= EPOLLOUT | EPOLLWRNORM; /* a write would not block (EPIPE) */

@@ -6,6 +6,9 @@
 #include "socket/socket.h"
 #include "tcp/tcp.h"
 
+#define TCP_MAX_KEEPIDLE 32767 /* Linux MAX_TCP_KEEPIDLE, also KEEPINTVL */
+#define TCP_MAX_KEEPCNT 127
+
 static int fail(int err)
 {
 	errno = err;
@@ -44,8 +47,59 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 		return -1;
 	switch (name) {
 	case TCP_NODELAY:
+		/* Linux: setting it pushes pending data at once, past a cork. */
 		tp->nodelay = v != 0;
-		tcp_output(tp); /* Linux pushes pending data at once */
+		tp->force_push = tp->nodelay;
+		tcp_output(tp);
+		return 0;
+	case TCP_CORK:
+		/* Uncorking pushes; past Nagle only with TCP_NODELAY (Linux). */
+		tp->cork = v != 0;
+		if (!tp->cork) {
+			tp->force_push = tp->nodelay;
+			tcp_output(tp);
+		}
+		return 0;
+	case TCP_QUICKACK:
+		/* Linux: nonzero leaves pingpong mode and sends an owed ACK;
+		 * an even value (re)enters pingpong mode. */
+		if (v) {
+			tp->pingpong = false;
+			if (tp->delack_pending)
+				tcp_send_ack(tp);
+		}
+		if (!(v & 1))
+			tp->pingpong = true;
+		return 0;
+	case TCP_INQ:
+		if (v < 0 || v > 1)
+			return fail(EINVAL);
+		tp->recv_inq = v;
+		return 0;
+	case TCP_USER_TIMEOUT: /* ms; replaces the tcp_retries2 give-up time */
+		if (v < 0)
+			return fail(EINVAL);
+		tp->user_timeout_ms = (uint32_t)v;
+		return 0;
+	case TCP_KEEPIDLE:
+	case TCP_KEEPINTVL:
+		if (v < 1 || v > TCP_MAX_KEEPIDLE)
+			return fail(EINVAL);
+		if (name == TCP_KEEPIDLE) {
+			tp->keepidle = v;
+			tcp_keepalive_changed(tp);
+		} else {
+			tp->keepintvl = v;
+		}
+		return 0;
+	case TCP_KEEPCNT:
+		if (v < 1 || v > TCP_MAX_KEEPCNT)
+			return fail(EINVAL);
+		tp->keepcnt = v;
+		return 0;
+	case TCP_NOTSENT_LOWAT: /* Linux stores it unsigned; 0 = the sysctl */
+		tp->notsent_lowat = (uint32_t)v;
+		sock_wakeup(sk);
 		return 0;
 	case TCP_MAXSEG:
 		/* Linux: 0 clears; otherwise TCP_MIN_MSS (88) ..
@@ -129,6 +183,22 @@ int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *l
 	switch (name) {
 	case TCP_NODELAY:
 		return sockopt_put_int(val, len, tp->nodelay);
+	case TCP_CORK:
+		return sockopt_put_int(val, len, tp->cork);
+	case TCP_QUICKACK:
+		return sockopt_put_int(val, len, !tp->pingpong);
+	case TCP_INQ:
+		return sockopt_put_int(val, len, tp->recv_inq);
+	case TCP_USER_TIMEOUT:
+		return sockopt_put_int(val, len, (int)tp->user_timeout_ms);
+	case TCP_KEEPIDLE:
+		return sockopt_put_int(val, len, (int)(tcp_keepalive_time(tp) / 1000000));
+	case TCP_KEEPINTVL:
+		return sockopt_put_int(val, len, (int)(tcp_keepalive_intvl(tp) / 1000000));
+	case TCP_KEEPCNT:
+		return sockopt_put_int(val, len, tcp_keepalive_probes(tp));
+	case TCP_NOTSENT_LOWAT:
+		return sockopt_put_int(val, len, (int)tp->notsent_lowat);
 	case TCP_MAXSEG:
 		/* Linux: user_mss before the connection, the live MSS after. */
 		if (tcp_synchronized(tp->state) && tp->state != SYNACK_CLOSE)

@@ -25,6 +25,9 @@ static inline bool tcp_synchronized(int s)
 	return s != SYNACK_CLOSE && s != SYNACK_LISTEN && s != SYNACK_SYN_SENT;
 }
 
+/* MSG_EOR marks a socket keeps queued at once (more: EAGAIN). */
+#define TCP_EOR_MAX 32
+
 struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
@@ -87,6 +90,12 @@ struct tcp_sock {
 	bool fin_rcvd;                   /* peer's FIN is in order and consumed */
 	bool eof_read;                   /* the application has read that FIN */
 	bool ooo_fin;                    /* peer's FIN arrived out of order at ooo_fin_seq */
+	/* Receiver SACK (sack.c): out-of-order blocks, most recent first
+	 * (Linux selective_acks), and a D-SACK block owed in the next ACK. */
+	struct tcp_sack_block sack_recent[TCP_SACK_MAX];
+	uint8_t nsack_recent;
+	bool dsack;
+	struct tcp_sack_block dsack_blk;
 	uint32_t ooo_fin_seq;
 
 	/* Retransmission (RFC 6298) and congestion control (RFC 5681/6582). */
@@ -125,6 +134,22 @@ struct tcp_sock {
 	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
 	bool connect_reported;           /* EINPROGRESS outcome taken */
 	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
+
+	/* Send-side options (tcp(7), sockopt.c, output.c). A small tail is
+	 * held while corked (TCP_CORK, or MSG_MORE for the send that set
+	 * more); TCP_NODELAY pushes once past the cork (force_push), as
+	 * Linux's TCP_NAGLE_PUSH. */
+	bool cork, more, force_push;
+	bool pingpong;                   /* TCP_QUICKACK 0 (reads back 0) */
+	bool recv_inq;                   /* TCP_INQ */
+	uint32_t push_seq;               /* end of the last send without MSG_MORE: PSH there */
+	/* MSG_EOR record ends still queued: no segment spans one (Linux never
+	 * appends to an skb marked EOR); oldest first. */
+	uint32_t eor[TCP_EOR_MAX];
+	unsigned neor;
+	uint32_t user_timeout_ms;        /* TCP_USER_TIMEOUT, 0 = retries2 rule */
+	int keepidle, keepintvl, keepcnt;/* TCP_KEEP*, 0 = the sysctl */
+	uint32_t notsent_lowat;          /* TCP_NOTSENT_LOWAT, 0 = tcp_notsent_lowat */
 };
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds

@@ -100,6 +100,19 @@ bool tcp_write_wakeup(struct tcp_sock *tp);
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* Bytes queued but not yet sent. */
 uint32_t tcp_unsent(const struct tcp_sock *tp);
+/* Forget MSG_EOR marks the peer has acknowledged. */
+void tcp_eor_prune(struct tcp_sock *tp);
+
+/* ---- sack.c: the receiver's SACK and D-SACK blocks (RFC 2018, 2883) -- */
+/* Data wholly or partly below RCV.NXT arrived: D-SACK [seq, min(end, RCV.NXT)). */
+void tcp_dsack_old(struct tcp_sock *tp, uint32_t seq, uint32_t end);
+/* Before queueing [seq, seq+len): D-SACK what the out-of-order queue
+ * already holds; true if it holds all of it. */
+bool tcp_sack_dup_check(struct tcp_sock *tp, uint32_t seq, uint32_t len);
+/* After queueing data at seq (RCV.NXT already moved): track recency. */
+void tcp_sack_after_queue(struct tcp_sock *tp, uint32_t seq, bool in_order);
+/* Fill the SACK option of an outgoing segment (after its timestamps). */
+void tcp_sack_put(struct tcp_sock *tp, struct tcp_opts *o);
 
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
 /* Data arrived: ACK now or arm the delayed-ACK timer. */
@@ -116,6 +129,14 @@ void tcp_timers_stop(struct tcp_sock *tp);
  * the persist timer if the peer's window is zero, or stop it. */
 void tcp_rearm_rtx(struct tcp_sock *tp);
 void tcp_reset_keepalive(struct tcp_sock *tp);
+/* TCP_KEEPIDLE changed: rearm for what is left of the idle time (Linux). */
+void tcp_keepalive_changed(struct tcp_sock *tp);
+/* The socket's keepalive settings, else the sysctls (µs, µs, count). */
+synack_time_t tcp_keepalive_time(const struct tcp_sock *tp);
+synack_time_t tcp_keepalive_intvl(const struct tcp_sock *tp);
+int tcp_keepalive_probes(const struct tcp_sock *tp);
+/* Data not sent yet may be at most this (TCP_NOTSENT_LOWAT or sysctl). */
+uint32_t tcp_notsent_lowat(const struct tcp_sock *tp);
 /* Linux tcp_fin_time: max(TCP_LINGER2 or tcp_fin_timeout, 3.5 RTO). */
 synack_time_t tcp_fin_time(const struct tcp_sock *tp);
 /* An orphan reached FIN-WAIT-2 by ack (the segment) or close() found it
@@ -136,6 +157,8 @@ void tcp_rtt_init(struct tcp_sock *tp);
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
 /* The handshake's round trip, unless the SYN was retransmitted (Karn);
  * without a sample the RTO falls back to 3 s (RFC 6298 5.7, Linux). */
+/* An ACK of new data echoed TSecr: an RTT sample (RFC 7323 4.1). */
+void tcp_rtt_sample_ts(struct tcp_sock *tp, uint32_t tsecr);
 void tcp_rtt_sample_syn(struct tcp_sock *tp);
 uint32_t tcp_rto_min(const struct tcp_sock *tp);
 uint32_t tcp_rto_max(const struct tcp_sock *tp);

@@ -93,8 +93,11 @@ static bool data_timeout(struct tcp_sock *tp)
 		retries = st->cfg.tcp_orphan_retries ? (unsigned)st->cfg.tcp_orphan_retries : 8;
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = tp->last_data_sent ? tp->last_data_sent : st->now;
-	if (tp->retransmits &&
-	    st->now - tp->retrans_stamp >= retries_to_time(retries, tcp_rto_min(tp), tcp_rto_max(tp))) {
+	/* TCP_USER_TIMEOUT (ms) replaces the time retries2 stands for. */
+	synack_time_t limit = tp->user_timeout_ms
+		? (synack_time_t)tp->user_timeout_ms * 1000
+		: retries_to_time(retries, tcp_rto_min(tp), tcp_rto_max(tp));
+	if (tp->retransmits && st->now - tp->retrans_stamp >= limit) {
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
 		tcp_done(tp, timeout_errno(tp), "retransmissions exhausted");
 		return false;
@@ -130,6 +133,20 @@ static void persist_timeout(struct tcp_sock *tp)
 	tp->probes++;
 	if (tp->backoff < 16)
 		tp->backoff++;
+}
+
+/* Linux tcp_clamp_rto_to_user_timeout: while retransmitting with
+ * TCP_USER_TIMEOUT, the timer fires no later than the give-up time. */
+static synack_time_t rto_clamped(const struct tcp_sock *tp)
+{
+	synack_time_t rto = tp->rto_us;
+	if (!tp->user_timeout_ms || !tp->retrans_stamp || !tcp_synchronized(tp->state))
+		return rto;
+	synack_time_t limit = (synack_time_t)tp->user_timeout_ms * 1000;
+	synack_time_t elapsed = tp->sk.st->now - tp->retrans_stamp;
+	if (elapsed >= limit)
+		return 1000; /* Linux: one jiffy, at once */
+	return limit - elapsed < rto ? limit - elapsed : rto;
 }
 
 static void rtx_fire(struct timer *t, uint64_t now_ms)
@@ -168,12 +185,16 @@ void tcp_rearm_rtx(struct tcp_sock *tp)
 	if (in_flight) {
 		if (tp->rtx_kind != RTX_RETRANS || !timer_armed(&tp->rtx_timer)) {
 			tp->rtx_kind = RTX_RETRANS;
-			arm_us(tp, &tp->rtx_timer, tp->rto_us);
+			arm_us(tp, &tp->rtx_timer, rto_clamped(tp));
 		}
 		return;
 	}
+	/* Linux tcp_check_probe_timer: data held with nothing in flight, by
+	 * the peer's window or by a cork (TCP_CORK, MSG_MORE), waits at most
+	 * one probe interval; tcp_write_wakeup then sends it (tcp(7)'s
+	 * "200 ms ceiling" on corking is this RTO). */
 	bool waiting = tcp_unsent(tp) || (tp->fin_queued && !tp->fin_sent);
-	if (waiting && tcp_window_blocked(tp) && tcp_synchronized(tp->state)) {
+	if (waiting && tcp_synchronized(tp->state)) {
 		if (tp->rtx_kind != RTX_PERSIST || !timer_armed(&tp->rtx_timer)) {
 			uint64_t when = (uint64_t)tp->rto_us << tp->backoff;
 			if (when > tcp_rto_max(tp))
@@ -221,16 +242,16 @@ static void keep_fire(struct timer *t, uint64_t now_ms)
 	/* Linux: with data in flight or queued the connection is alive
 	 * without keepalive (the retransmit or persist timer watches it). */
 	if (tp->snd_max != tp->snd_una || tcp_unsent(tp)) {
-		arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_time));
+		arm_us(tp, &tp->keep_timer, tcp_keepalive_time(tp));
 		return;
 	}
 	synack_time_t idle = st->now - (tp->last_ack_recv > tp->last_data_recv ? tp->last_ack_recv
 									     : tp->last_data_recv);
-	if (idle < SYNACK_SEC(st->cfg.tcp_keepalive_time) && tp->probes == 0) {
-		arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_time) - idle);
+	if (idle < tcp_keepalive_time(tp) && tp->probes == 0) {
+		arm_us(tp, &tp->keep_timer, tcp_keepalive_time(tp) - idle);
 		return;
 	}
-	if (tp->probes >= (unsigned)st->cfg.tcp_keepalive_probes) {
+	if (tp->probes >= (unsigned)tcp_keepalive_probes(tp)) {
 		tcp_send_rst_abort(tp);
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "keepalive probes unanswered");
@@ -239,7 +260,7 @@ static void keep_fire(struct timer *t, uint64_t now_ms)
 	MIB_INC(st, TCP_KEEP_ALIVE);
 	tcp_send_probe(tp);
 	tp->probes++;
-	arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_intvl));
+	arm_us(tp, &tp->keep_timer, tcp_keepalive_intvl(tp));
 }
 
 void tcp_timers_init(struct tcp_sock *tp)
@@ -263,7 +284,7 @@ void tcp_reset_keepalive(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	if (tp->sk.keepalive && (tp->state == SYNACK_ESTABLISHED || tp->state == SYNACK_CLOSE_WAIT))
-		arm_us(tp, &tp->keep_timer, SYNACK_SEC(st->cfg.tcp_keepalive_time));
+		arm_us(tp, &tp->keep_timer, tcp_keepalive_time(tp));
 	else if (tp->state == SYNACK_ESTABLISHED || tp->state == SYNACK_CLOSE_WAIT)
 		timer_cancel(&st->wheel, &tp->keep_timer);
 }
@@ -331,4 +352,37 @@ void tcp_established_init(struct tcp_sock *tp)
 	}
 	tp->last_ack_recv = st->now;
 	tcp_reset_keepalive(tp);
+}
+
+synack_time_t tcp_keepalive_time(const struct tcp_sock *tp)
+{
+	return SYNACK_SEC(tp->keepidle ? tp->keepidle : tp->sk.st->cfg.tcp_keepalive_time);
+}
+
+synack_time_t tcp_keepalive_intvl(const struct tcp_sock *tp)
+{
+	return SYNACK_SEC(tp->keepintvl ? tp->keepintvl : tp->sk.st->cfg.tcp_keepalive_intvl);
+}
+
+int tcp_keepalive_probes(const struct tcp_sock *tp)
+{
+	return tp->keepcnt ? tp->keepcnt : tp->sk.st->cfg.tcp_keepalive_probes;
+}
+
+uint32_t tcp_notsent_lowat(const struct tcp_sock *tp)
+{
+	return tp->notsent_lowat ? tp->notsent_lowat : (uint32_t)tp->sk.st->cfg.tcp_notsent_lowat;
+}
+
+/* Linux tcp_sock_set_keepidle: with keepalive on, the timer fires when
+ * the new idle time is over, counted from the last segment received. */
+void tcp_keepalive_changed(struct tcp_sock *tp)
+{
+	if (!tp->sk.keepalive || (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT))
+		return;
+	synack_time_t last = tp->last_ack_recv > tp->last_data_recv ? tp->last_ack_recv
+								    : tp->last_data_recv;
+	synack_time_t idle = tp->sk.st->now - last;
+	synack_time_t t = tcp_keepalive_time(tp);
+	arm_us(tp, &tp->keep_timer, idle < t ? t - idle : 0);
 }

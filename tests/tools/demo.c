@@ -247,6 +247,9 @@ static void demo__bad_usage__exit_2_and_one_line(void **state)
 	static const char *const bad[] = {
 		"demo --loss 1.5", "demo --seed -1", "demo --delay x", "demo --frobnicate",
 		"demo extra", "demo --loss",
+		/* --tun: what does not apply to the kernel, and what needs --tun */
+		"demo --tun --simultaneous-close", "demo --tun --delay 5", "demo --tun --loss 0.6",
+		"demo --tun --netns a/b", "demo --time-wait-wait", "demo --netns x",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct run r = run(bad[i]);

@@ -81,6 +81,10 @@ void pd_drop_fd(struct pd *pd, int rfd);     /* forget and close the real fd */
 void pd_load_sysctls(struct pd *pd);
 int pd_real_close(int fd);
 
+/* pd_gso.c: join nx (nlen bytes) onto pkt (*len of cap bytes) if it is
+ * the next segment of the same TSO burst; false, pkt untouched, if not. */
+bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, size_t nlen);
+
 /* pd_sock.c / pd_poll.c fill their parts of the table. */
 void pd_sock_fill(struct pd_iface *ifc);
 void pd_poll_fill(struct pd_iface *ifc);

@@ -213,6 +213,7 @@ static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time
 {
 	struct pd *pd = ud;
 	int rc = -1;
+	size_t cap = *count;
 	pd_lock(pd);
 	for (int i = 0; i < 100000; i++) {
 		if (pd->q_len) {
@@ -221,9 +222,20 @@ static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time
 			memcpy(buf, p->data, n);
 			*count = n;
 			*time_usecs = (long long)p->at;
+			synack_time_t at = p->at;
+			bool whole = n == p->len;
 			free(p->data);
 			pd->q_head = (pd->q_head + 1) % PD_QUEUE_MAX;
 			pd->q_len--;
+			/* The rest of the same burst, joined as TSO would (pd_gso.c). */
+			while (pd->q_len && whole) {
+				struct pd_pkt *nx = &pd->q[pd->q_head];
+				if (nx->at != at || !pd_gso_append(buf, count, cap, nx->data, nx->len))
+					break;
+				free(nx->data);
+				pd->q_head = (pd->q_head + 1) % PD_QUEUE_MAX;
+				pd->q_len--;
+			}
 			rc = 0;
 			break;
 		}

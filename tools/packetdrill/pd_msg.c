@@ -4,6 +4,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -88,6 +91,35 @@ static ssize_t pd_writev(void *ud, int fd, const struct iovec *iov, int n)
 	PD_RETURN(pd, r);
 }
 
+/* TCP_INQ on: one TCP_CM_INQ cmsg with the bytes left to read (Linux
+ * tcp_recvmsg); otherwise no ancillary data. */
+static void put_inq(struct pd *pd, int fd, struct msghdr *msg)
+{
+	int sfd = pd_sfd(pd, fd), on = 0, inq = 0;
+	socklen_t l = sizeof(on);
+	size_t room = msg->msg_controllen;
+	msg->msg_controllen = 0;
+	if (sfd < 0 || synack_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INQ, &on, &l) < 0 || !on)
+		return;
+	if (!msg->msg_control || room < CMSG_SPACE(sizeof(int))) {
+		msg->msg_flags |= MSG_CTRUNC;
+		return;
+	}
+	synack_ioctl(pd->st, sfd, FIONREAD, &inq);
+	struct tcp_info ti;
+	l = sizeof(ti);
+	if (inq == 0 && synack_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 &&
+	    (ti.tcpi_state == SYNACK_CLOSE_WAIT || ti.tcpi_state == SYNACK_LAST_ACK ||
+	     ti.tcpi_state == SYNACK_CLOSING || ti.tcpi_state == SYNACK_TIME_WAIT))
+		inq = 1; /* Linux: the peer's FIN reads as one byte (SOCK_DONE) */
+	struct cmsghdr *c = msg->msg_control;
+	c->cmsg_level = IPPROTO_TCP;
+	c->cmsg_type = TCP_CM_INQ;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &inq, sizeof(int));
+	msg->msg_controllen = CMSG_SPACE(sizeof(int));
+}
+
 static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *msg, int flags)
 {
 	struct pd *pd = ud;
@@ -102,8 +134,8 @@ static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *msg, int flags)
 				 msg->msg_name, msg->msg_name ? &fl : NULL);
 		if (r >= 0) {
 			msg->msg_namelen = msg->msg_name ? fl : 0;
-			msg->msg_controllen = 0; /* no ancillary data from TCP here */
 			msg->msg_flags = 0;
+			put_inq(pd, fd, msg);
 		}
 	}
 	PD_RETURN(pd, r);

@@ -234,7 +234,7 @@ int connect_main(int argc, char **argv)
 			if (synack_loop_run_once(a->r.loop, -1) < 0)
 				conn_fail(a, "loop", errno);
 		if (a->in_eof && a->peer_eof && !a->failed) {
-			synack_close(a->r.st, a->fd);
+			synack_loop_close(a->r.loop, a->fd); /* blocks as SO_LINGER says */
 			a->fd = -1;
 			linger(a);
 		}

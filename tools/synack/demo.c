@@ -17,9 +17,12 @@
 
 #include "cli.h"
 #include "demo_int.h"
+#include "demo_tun.h"
 
 static const char demo_usage[] =
 	"usage: synack demo [--simultaneous-close] [--loss P] [--seed N] [--delay MS]\n"
+	"                   [--pcap FILE]\n"
+	"       synack demo --tun [--time-wait-wait] [--netns NAME] [--loss P] [--seed N]\n"
 	"                   [--pcap FILE]\n"
 	"\n"
 	"TCP A (" DEMO_ADDR_A ") connects to an echo server on TCP B (" DEMO_ADDR_B
@@ -36,8 +39,21 @@ static const char demo_usage[] =
 	"  --pcap FILE           write every packet, as sent, to FILE (tshark -r FILE)\n"
 	"  -h, --help            this help\n"
 	"\n"
-	"Exit status: 0 the echo came back intact and both ends reached CLOSED,\n"
-	"1 it did not, 2 bad usage.\n";
+	"--tun: TCP B is the Linux kernel instead. A private network namespace gets a\n"
+	"TUN device (synack, TCP A, is 10.211.0.2, the kernel 10.211.0.1) and a python3\n"
+	"echo server on port 7 that closes 200 ms after reading end of file. Each row\n"
+	"shows B's state as the kernel's own `ss` in the namespace reports it, read\n"
+	"right after each segment left or arrived. Needs root, /dev/net/tun, ip, ss\n"
+	"and python3; real time, so --delay and --simultaneous-close do not apply.\n"
+	"  --tun                 run against the Linux kernel over a TUN device\n"
+	"  --time-wait-wait      wait out A's TIME-WAIT (60 s) instead of stopping there\n"
+	"  --netns NAME          the namespace to create (and remove) (synack-demo-PID)\n"
+	"  --loss P              drop each packet in and out with probability P (0..0.5)\n"
+	"  --seed N              seed of synack's keys and of --loss (1)\n"
+	"\n"
+	"Exit status: 0 the echo came back intact and both ends reached CLOSED\n"
+	"(--tun: A in TIME-WAIT, or CLOSED with --time-wait-wait, and no socket left\n"
+	"in the kernel's ss), 1 it did not, 2 bad usage, 77 (--tun) cannot run here.\n";
 
 static const struct option demo_longopts[] = {
 	{"simultaneous-close", no_argument, NULL, 'S'},
@@ -45,9 +61,31 @@ static const struct option demo_longopts[] = {
 	{"seed", required_argument, NULL, 's'},
 	{"delay", required_argument, NULL, 'd'},
 	{"pcap", required_argument, NULL, 'p'},
+	{"tun", no_argument, NULL, 'T'},
+	{"time-wait-wait", no_argument, NULL, 'W'},
+	{"netns", required_argument, NULL, 'n'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
+
+/* The options that make sense with --tun and those that need it; -1 to go
+ * on, else CLI_USAGE. */
+static int check_tun_opts(const struct demo_opts *o)
+{
+	if (!o->tun && (o->time_wait_wait || o->netns))
+		return cli_usage_error("demo", "--%s needs --tun",
+				       o->time_wait_wait ? "time-wait-wait" : "netns");
+	if (o->tun && o->simultaneous_close)
+		return cli_usage_error("demo", "--simultaneous-close is not available with --tun "
+					       "(the kernel's echo server closes when it reads end of file)");
+	if (o->tun && o->delay_set)
+		return cli_usage_error("demo", "--delay is not available with --tun (the delay is "
+					       "the kernel's; add one with tc qdisc ... netem delay)");
+	if (o->tun && o->loss > 0.5)
+		return cli_usage_error("demo", "--loss with --tun wants a probability between 0 and "
+					       "0.5");
+	return -1;
+}
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_opts(struct demo_opts *o, int argc, char **argv)
@@ -74,6 +112,19 @@ static int parse_opts(struct demo_opts *o, int argc, char **argv)
 				return cli_usage_error("demo", "--delay wants milliseconds between 0 and "
 							       "60000, got '%s'", optarg);
 			o->delay = (synack_time_t)(ms * 1000 + 0.5); /* no libm: round by hand */
+			o->delay_set = true;
+			break;
+		case 'T':
+			o->tun = true;
+			break;
+		case 'W':
+			o->time_wait_wait = true;
+			break;
+		case 'n':
+			if (!optarg[0] || strlen(optarg) > 15 || strchr(optarg, '/') || optarg[0] == '.')
+				return cli_usage_error("demo", "--netns wants a name of 1 to 15 characters "
+							       "without '/', got '%s'", optarg);
+			o->netns = optarg;
 			break;
 		case 'p':
 			if (!optarg[0])
@@ -88,7 +139,7 @@ static int parse_opts(struct demo_opts *o, int argc, char **argv)
 		}
 	}
 	int rc = cli_no_operands("demo", argc, argv);
-	return rc ? rc : -1;
+	return rc ? rc : check_tun_opts(o);
 }
 
 static void demo_trace(void *ctx, const struct synack_trace *ev)
@@ -218,7 +269,9 @@ int demo_main(int argc, char **argv)
 		return CLI_FAILED;
 	}
 	int rc = parse_opts(&d->opt, argc, argv);
-	if (rc < 0) {
+	if (rc < 0 && d->opt.tun) {
+		rc = demo_tun_run(&d->opt);
+	} else if (rc < 0) {
 		if (demo_setup(d) == 0)
 			rc = demo_report(d, demo_drive(d));
 		else {

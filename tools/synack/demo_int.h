@@ -28,6 +28,11 @@ struct demo_opts {
 	uint64_t seed;
 	synack_time_t delay;      /* one way, us */
 	const char *pcap_path;    /* NULL: no capture */
+	bool delay_set;           /* --delay was given */
+	/* --tun (demo_tun.c): B is the Linux kernel in a network namespace. */
+	bool tun;
+	bool time_wait_wait;      /* wait out A's TIME-WAIT (60 s) */
+	const char *netns;        /* NULL: a private one, named after the pid */
 };
 
 enum demo_phase {

@@ -193,8 +193,12 @@ int net_up(struct net_run *r, const struct net_opts *o)
 		return fail(r, o->pcap, strerror(errno));
 	}
 	struct synack_loop_params lp = {.addr = o->addr, .seed = o->seed, .tun = tun, .pcap = pc};
-	if (o->verbose)
+	if (o->trace) {
+		lp.trace = o->trace;
+		lp.trace_ctx = o->trace_ctx;
+	} else if (o->verbose) {
 		lp.trace = net_trace;
+	}
 	r->loop = synack_loop_new(&lp);
 	if (!r->loop) {
 		synack_tun_close(tun);

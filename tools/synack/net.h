@@ -31,6 +31,9 @@ struct net_opts {
 	uint64_t seed;
 	unsigned port;
 	bool verbose;               /* state changes on stderr */
+	/* Optional: the stack's trace hook (overrides --verbose's). */
+	void (*trace)(void *ctx, const struct synack_trace *ev);
+	void *trace_ctx;
 };
 
 /* getopt codes of the shared options, and the table rows to splice in. */
