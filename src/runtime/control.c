@@ -8,8 +8,8 @@
  *
  * Protocol: the client sends one line, "ss" or "nstat"; the server answers
  * with lines of text and closes. "ss": one line per socket of key=value
- * fields (state, queues, addresses, timer, and TCP_INFO figures where the
- * socket has a descriptor); "nstat": "Name value" per counter. The client
+ * fields (state, queues, addresses, time in its state and unread bytes,
+ * timer, and TCP_INFO figures where the socket has a descriptor); "nstat": "Name value" per counter. The client
  * (tools/synack/ss.c, nstat.c) does the formatting and the filtering.
  */
 #include <errno.h>
@@ -77,6 +77,9 @@ static void put_info(FILE *f, struct synack_stack *st, int fd)
 
 static void answer_ss(struct synack_loop *l, FILE *f)
 {
+	/* The stack's clock stands where the loop last polled, maybe a
+	 * minute ago: bring it to now so ages and timers are current. */
+	synack_poll(l->st, synack_loop_clock());
 	size_t n = synack_sockets(l->st, NULL, 0);
 	struct synack_sockinfo *rows = calloc(n ? n : 1, sizeof(*rows));
 	if (!rows)
@@ -87,6 +90,7 @@ static void answer_ss(struct synack_loop *l, FILE *f)
 		fprintf(f, "tcp state=%d rq=%u sq=%u fd=%d", r->state, r->recv_q, r->send_q, r->fd);
 		put_sin(f, "local", &r->local);
 		put_sin(f, "peer", &r->peer);
+		fprintf(f, " age=%llu unread=%u", (unsigned long long)r->state_age, r->unread);
 		if (r->timer)
 			fprintf(f, " timer=%s expires=%llu retrans=%u", r->timer,
 				(unsigned long long)r->timer_expires, r->retrans);

@@ -27,19 +27,19 @@ int sockopt_get_int(const void *val, socklen_t len, int *out)
 }
 
 /* SO_SNDBUF/SO_RCVBUF: capped by the core maximum, then doubled for
- * bookkeeping overhead (socket(7)); the transport sees the new sizes. */
+ * bookkeeping overhead (socket(7)); the transport sees the new sizes.
+ * Linux compares as unsigned (min_t(u32, ...)): a negative size means
+ * the maximum. */
 static void set_buf(struct sock *sk, int name, int v)
 {
 	const struct synack_config *c = &sk->st->cfg;
-	if (v < 0)
-		v = 0;
 	if (name == SO_SNDBUF) {
-		if (v > c->wmem_max)
+		if (v < 0 || v > c->wmem_max)
 			v = c->wmem_max;
 		sk->sndbuf = v * 2 < SOCK_MIN_SNDBUF ? SOCK_MIN_SNDBUF : v * 2;
 		sk->sndbuf_locked = true;
 	} else {
-		if (v > c->rmem_max)
+		if (v < 0 || v > c->rmem_max)
 			v = c->rmem_max;
 		sk->rcvbuf = v * 2 < SOCK_MIN_RCVBUF ? SOCK_MIN_RCVBUF : v * 2;
 		sk->rcvbuf_locked = true;

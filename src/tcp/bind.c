@@ -263,7 +263,7 @@ static uint32_t port_range(const struct synack_stack *st, uint32_t *low)
  * is free, or held by a timewait entry that tcp_tw_unique lets us take
  * over (TWRecycled; the new ISN continues past the old sequence space).
  */
-static bool tuple_free(struct synack_stack *st, const struct tcp_sock *tp, uint16_t port,
+static bool tuple_free(struct synack_stack *st, struct tcp_sock *tp, uint16_t port,
 		       uint32_t raddr, uint16_t rport, bool chosen, uint32_t *isn)
 {
 	if (tcp_lookup_conn(st, tp->laddr, port, raddr, rport))
@@ -275,6 +275,10 @@ static bool tuple_free(struct synack_stack *st, const struct tcp_sock *tp, uint1
 		return true;
 	if (!tcp_tw_unique(tw, chosen, isn))
 		return false;
+	/* Linux tcp_twsk_unique: the new connection inherits the entry's
+	 * ts_recent, which its SYN echoes as TSecr. */
+	tp->rx_opt.ts_recent = tw->ts_recent;
+	tp->ts_recent_stamp = (synack_time_t)tw->ts_recent_stamp * 1000000;
 	MIB_INC(st, TW_RECYCLED);
 	tcp_tw_kill(tw);
 	return true;

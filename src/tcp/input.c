@@ -60,6 +60,8 @@ void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip)
 	}
 	tcp_trace_seg(tp, st, SYNACK_TRACE_SEG_IN, &seg, pkt, pkt_len, false);
 	tp->segs_in++;
+	if (seg.len)
+		tp->data_segs_in++;
 	if (tp->state == SYNACK_SYN_SENT)
 		tcp_in_syn_sent(tp, &seg);
 	else
@@ -116,6 +118,15 @@ void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->linger2 = lsn->linger2;
 	c->sk.linger = lsn->sk.linger;
 	c->sk.lingertime = lsn->sk.lingertime;
+	/* Linux clones the whole listener: per-socket timeouts and
+	 * thresholds carry over to the child too. */
+	c->sk.rcvlowat = lsn->sk.rcvlowat;
+	c->user_timeout_ms = lsn->user_timeout_ms;
+	c->keepidle = lsn->keepidle;
+	c->keepintvl = lsn->keepintvl;
+	c->keepcnt = lsn->keepcnt;
+	c->notsent_lowat = lsn->notsent_lowat;
+	c->recv_inq = lsn->recv_inq;
 	tcp_bind_inherit(c, lsn); /* the child holds the listener's port too */
 }
 

@@ -131,7 +131,9 @@ static void init_rcv_window(struct tcp_sock *tp, bool answer)
 void tcp_opts_connect_init(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
+	uint32_t ts_recent = tp->rx_opt.ts_recent; /* set by connect() (TIME-WAIT reuse) */
 	tcp_syn_opts_offer(&tp->rx_opt, &st->cfg);
+	tp->rx_opt.ts_recent = ts_recent;
 	tp->ts_offset = tcp_ts_offset(st, tp->laddr, tp->raddr);
 	init_rcv_window(tp, false);
 }

@@ -41,7 +41,8 @@ void tcp_syn_opts_take(struct tcp_syn_opts *n, const struct synack_config *cfg,
 		       const struct tcp_opts *in, const struct tcp_syn_opts *offered);
 /*
  * The options of our SYN or SYN-ACK: MSS mss, SACK-permitted, timestamps
- * (TSval tsval, TSecr n->ts_recent: 0 in a SYN) and window scale
+ * (TSval tsval, TSecr n->ts_recent: 0 in a SYN, except one recycling a
+ * TIME-WAIT tuple, as Linux) and window scale
  * rcv_wscale, each as n allows. tcp_opts_emit lays them out in Linux's
  * order (mss, sackOK, TS, nop, wscale).
  */

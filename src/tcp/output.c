@@ -43,8 +43,17 @@ static void tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct 
 	if (seg->flags & TCP_RST)
 		MIB_INC(st, TCP_OUT_RSTS);
 	size_t len = ipv4_output(st, seg->daddr, IPPROTO_TCP_, n);
-	if (tp)
+	if (tp) {
+		/* TCP_INFO counters, as Linux's tcp_info: every segment, the
+		 * data ones, payload bytes sent and resent. */
 		tp->segs_out++;
+		if (seg->len) {
+			tp->data_segs_out++;
+			tp->bytes_sent += seg->len;
+			if (retrans)
+				tp->bytes_retrans += seg->len;
+		}
+	}
 	tcp_trace_seg(tp, st, SYNACK_TRACE_SEG_OUT, seg, st->tx, len, retrans);
 }
 
@@ -82,6 +91,16 @@ static void seg_init(const struct tcp_sock *tp, struct tcp_seg *seg, uint32_t se
 	seg->dport = tp->rport;
 	seg->seq = seq;
 	seg->flags = flags;
+}
+
+/* Linux tcp_current_mss: the data one segment may carry once the SACK
+ * blocks it will also carry have their option space (NOP NOP kind len
+ * and 8 bytes a block, RFC 2018 3), so no segment outgrows the MTU. */
+static uint32_t send_mss(const struct tcp_sock *tp)
+{
+	unsigned n = tcp_sack_blocks_pending(tp);
+	uint32_t opt = n ? 4 + 8 * n : 0;
+	return tp->mss > opt + TCP_MIN_MSS ? tp->mss - opt : TCP_MIN_MSS;
 }
 
 /* Send one segment of tp: seq, flags, and len bytes of the send queue. */
@@ -192,7 +211,7 @@ static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 	}
 	tcp_xmit(tp, tp->snd_nxt, flags, n, retrans);
 	tp->snd_nxt += n;
-	if (n < tp->mss)
+	if (n < send_mss(tp))
 		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end */
 }
 
@@ -210,7 +229,8 @@ static unsigned send_data(struct tcp_sock *tp)
 		if (!seq_gt(wnd_end, tp->snd_nxt))
 			return sent;
 		uint32_t room = wnd_end - tp->snd_nxt;
-		uint32_t n = unsent < tp->mss ? unsent : tp->mss;
+		uint32_t mss = send_mss(tp);
+		uint32_t n = unsent < mss ? unsent : mss;
 		/* A segment stops at a record's end; one that is not the
 		 * queue's tail goes out as a full one would (Linux applies
 		 * Nagle and cork to the last skb only). */
@@ -222,7 +242,7 @@ static unsigned send_data(struct tcp_sock *tp)
 			n = room;
 			rec_end = false;
 		}
-		if (n < tp->mss && !(rec_end && n < unsent) && !small_segment_ok(tp, n, unsent))
+		if (n < mss && !(rec_end && n < unsent) && !small_segment_ok(tp, n, unsent))
 			return sent;
 		uint8_t flags = TCP_ACK;
 		if (seg_push(tp, tp->snd_nxt, n))
@@ -266,7 +286,8 @@ bool tcp_window_blocked(const struct tcp_sock *tp)
 	uint32_t end = tp->snd_una + tp->snd_wnd;
 	uint32_t room = seq_gt(end, tp->snd_nxt) ? end - tp->snd_nxt : 0;
 	uint32_t unsent = tcp_unsent(tp);
-	uint32_t need = unsent ? (unsent < tp->mss ? unsent : tp->mss) : 1;
+	uint32_t mss = send_mss(tp);
+	uint32_t need = unsent ? (unsent < mss ? unsent : mss) : 1;
 	return room < need;
 }
 
@@ -284,8 +305,8 @@ bool tcp_write_wakeup(struct tcp_sock *tp)
 	uint32_t n = end - tp->snd_nxt;
 	if (n > unsent)
 		n = unsent;
-	if (n > tp->mss)
-		n = tp->mss;
+	if (n > send_mss(tp))
+		n = send_mss(tp);
 	xmit_data(tp, n, TCP_ACK | TCP_PSH);
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	return true;
@@ -441,7 +462,8 @@ void tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
 	if (seq_lt(seq, tp->snd_una))
 		return;
 	if (seq_lt(seq, end)) {
-		uint32_t n = end - seq < tp->mss ? end - seq : tp->mss;
+		uint32_t mss = send_mss(tp);
+		uint32_t n = end - seq < mss ? end - seq : mss;
 		uint8_t flags = TCP_ACK | (seq + n == end ? TCP_PSH : 0);
 		tcp_xmit(tp, seq, flags, n, true);
 	} else if (tp->fin_sent && seq == tp->fin_seq) {

@@ -139,6 +139,15 @@ void tcp_sack_after_queue(struct tcp_sock *tp, uint32_t seq, bool in_order)
 		sack_note_ooo(tp, seq);
 }
 
+unsigned tcp_sack_blocks_pending(const struct tcp_sock *tp)
+{
+	if (!sack_on(tp))
+		return 0;
+	unsigned n = tp->nsack_recent + (tp->dsack ? 1 : 0);
+	unsigned max = tp->rx_opt.ts_ok ? 3 : 4;
+	return n < max ? n : max;
+}
+
 /* The SACK option of the next segment: D-SACK first, then the newest
  * blocks; the D-SACK block is sent once (Linux clears it on output). */
 void tcp_sack_put(struct tcp_sock *tp, struct tcp_opts *o)

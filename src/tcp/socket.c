@@ -4,6 +4,7 @@
  * (LINUX-SEMANTICS 7).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -181,6 +182,10 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	if (tp->laddr == INADDR_ANY)
 		tp->laddr = st->addr;
 	uint32_t tw_isn = 0;
+	/* Linux: a new connect starts with no ts_recent unless it recycles
+	 * a TIME-WAIT tuple (tuple_free in bind.c copies the entry's). */
+	tp->rx_opt.ts_recent = 0;
+	tp->ts_recent_stamp = 0;
 	if (!tp->bound) {
 		if (tcp_pick_ephemeral(st, tp, addr, port, &tw_isn) < 0)
 			return -1;
@@ -199,6 +204,47 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	tcp_set_state(tp, SYNACK_SYN_SENT, "connect()");
 	tcp_send_syn(tp);
 	return fail(EINPROGRESS);
+}
+
+/*
+ * Linux tcp_sendmsg with TCP_NOTSENT_LOWAT: bytes go into buffers of the
+ * size goal (half the peer's largest window in whole MSS, at most 64 KB:
+ * tcp_bound_to_half_wnd), and a new buffer is started only while
+ * sk_stream_memory_free holds, i.e. unsent bytes (write_seq - snd_nxt)
+ * are below the threshold. A full buffer is pushed before the next check,
+ * as tcp_push_one does. So a write may fill the buffer it started even
+ * past the threshold; nothing is taken (EAGAIN) if the first new buffer
+ * is refused. The unsent tail counts as buffers laid from SND.NXT.
+ */
+static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t n)
+{
+	uint32_t mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS;
+	uint32_t goal = tp->max_window / 2 < 65536 ? tp->max_window / 2 : 65536;
+	goal = goal < mss ? mss : goal / mss * mss;
+	uint32_t took = 0;
+	for (unsigned guard = 0; took < n && guard < 1u << 20; guard++) {
+		uint32_t unsent = tcp_unsent(tp);
+		uint32_t room = unsent % goal ? goal - unsent % goal : 0;
+		if (room == 0 && took) {
+			/* A full buffer: push it; what is left unsent of it is
+			 * still a buffer with room (Linux splits the skb). */
+			tp->push_seq = tp->snd_una + tp->sndq.len;
+			tcp_output(tp);
+			unsent = tcp_unsent(tp);
+			room = unsent % goal ? goal - unsent % goal : 0;
+		}
+		if (room == 0) {
+			if (unsent >= tcp_notsent_lowat(tp))
+				break;
+			room = goal;
+		}
+		uint32_t want = n - took < room ? n - took : room;
+		uint32_t got = ring_append(&tp->sndq, tp->sndbuf, (const char *)buf + took, want);
+		took += got;
+		if (got < want)
+			break;
+	}
+	return took;
 }
 
 /* tcp_sendmsg's order of checks (LINUX-SEMANTICS 7). */
@@ -228,7 +274,9 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	tcp_eor_prune(tp);
 	if ((flags & MSG_EOR) && tp->neor == TCP_EOR_MAX)
 		return fail(EAGAIN); /* our limit on queued records */
-	uint32_t took = ring_append(&tp->sndq, tp->sndbuf, buf, n);
+	uint32_t took = tcp_notsent_lowat(tp) < (uint32_t)INT_MAX
+		? tcp_append_lowat(tp, buf, n)
+		: ring_append(&tp->sndq, tp->sndbuf, buf, n);
 	if (took == 0)
 		return fail(EAGAIN);
 	uint32_t end = tp->snd_una + tp->sndq.len;

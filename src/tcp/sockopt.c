@@ -3,6 +3,8 @@
 #include <linux/tcp.h>
 #include <string.h>
 
+#include <synack/tcp_info.h>
+
 #include "socket/socket.h"
 #include "tcp/tcp.h"
 
@@ -143,7 +145,9 @@ static uint32_t ms_since(const struct tcp_sock *tp, synack_time_t t)
 	return t ? (uint32_t)((tp->sk.st->now - t) / 1000) : (uint32_t)(tp->sk.st->now / 1000);
 }
 
-static void fill_info(const struct tcp_sock *tp, struct tcp_info *ti)
+/* Linux tcp_get_info, for every field we keep: counters, timers and
+ * the options the SYNs agreed (known only once synchronized). */
+static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 {
 	memset(ti, 0, sizeof(*ti));
 	ti->tcpi_state = (uint8_t)tp->state;
@@ -151,8 +155,17 @@ static void fill_info(const struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_retransmits = (uint8_t)tp->retransmits;
 	ti->tcpi_probes = (uint8_t)tp->probes;
 	ti->tcpi_backoff = (uint8_t)tp->backoff;
-	ti->tcpi_snd_wscale = tp->snd_wscale;
-	ti->tcpi_rcv_wscale = tp->rcv_wscale;
+	if (tcp_synchronized(tp->state)) {
+		if (tp->rx_opt.ts_ok)
+			ti->tcpi_options |= SYNACK_TCPI_OPT_TIMESTAMPS;
+		if (tp->rx_opt.sack_ok)
+			ti->tcpi_options |= SYNACK_TCPI_OPT_SACK;
+		if (tp->rx_opt.wscale_ok) {
+			ti->tcpi_options |= SYNACK_TCPI_OPT_WSCALE;
+			ti->tcpi_snd_wscale = tp->snd_wscale & 0xf;
+			ti->tcpi_rcv_wscale = tp->rcv_wscale & 0xf;
+		}
+	}
 	ti->tcpi_rto = tp->rto_us;
 	ti->tcpi_ato = tp->ato_us;
 	ti->tcpi_snd_mss = tp->mss;
@@ -172,7 +185,21 @@ static void fill_info(const struct tcp_sock *tp, struct tcp_info *ti)
 	ti->tcpi_reordering = 3;
 	ti->tcpi_rcv_space = tp->rcvbuf;
 	ti->tcpi_total_retrans = tp->total_retrans;
+	ti->tcpi_bytes_acked = tp->bytes_acked;
+	ti->tcpi_bytes_received = tp->bytes_received;
+	ti->tcpi_segs_out = (uint32_t)tp->segs_out;
+	ti->tcpi_segs_in = (uint32_t)tp->segs_in;
+	ti->tcpi_notsent_bytes = tcp_unsent(tp);
 	ti->tcpi_min_rtt = tp->min_rtt_us; /* ~0U before a sample, as Linux */
+	ti->tcpi_data_segs_in = (uint32_t)tp->data_segs_in;
+	ti->tcpi_data_segs_out = (uint32_t)tp->data_segs_out;
+	/* Without SACK scoreboard hints, delivered = segments acked:
+	 * bytes acked in whole MSS, rounded up (Linux counts skbs). */
+	ti->tcpi_delivered = tp->mss ? (uint32_t)((tp->bytes_acked + tp->mss - 1) / tp->mss) : 0;
+	ti->tcpi_bytes_sent = tp->bytes_sent;
+	ti->tcpi_bytes_retrans = tp->bytes_retrans;
+	ti->tcpi_snd_wnd = tp->snd_wnd;
+	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 }
 
 int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)
@@ -213,7 +240,7 @@ int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *l
 	case TCP_DEFER_ACCEPT:
 		return sockopt_put_int(val, len, tcp_defer_retrans_to_secs(tp->defer_accept));
 	case TCP_INFO: {
-		struct tcp_info ti;
+		struct synack_tcp_info ti;
 		fill_info(tp, &ti);
 		socklen_t n = *len < (socklen_t)sizeof(ti) ? *len : (socklen_t)sizeof(ti);
 		memcpy(val, &ti, n);

@@ -132,6 +132,8 @@ struct tcp_sock {
 	synack_time_t last_oow_ack;      /* last ACK for an out-of-window segment */
 	synack_time_t last_data_sent, last_data_recv, last_ack_recv;
 	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
+	uint64_t data_segs_in, data_segs_out; /* segments with payload (TCP_INFO) */
+	uint64_t bytes_sent, bytes_retrans;   /* payload sent, incl. / only resent */
 	bool connect_reported;           /* EINPROGRESS outcome taken */
 	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
 

@@ -112,6 +112,8 @@ bool tcp_sack_dup_check(struct tcp_sock *tp, uint32_t seq, uint32_t len);
 /* After queueing data at seq (RCV.NXT already moved): track recency. */
 void tcp_sack_after_queue(struct tcp_sock *tp, uint32_t seq, bool in_order);
 /* Fill the SACK option of an outgoing segment (after its timestamps). */
+/* Blocks the next ACK would carry (an upper bound), for the send MSS. */
+unsigned tcp_sack_blocks_pending(const struct tcp_sock *tp);
 void tcp_sack_put(struct tcp_sock *tp, struct tcp_opts *o);
 
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */

@@ -251,7 +251,12 @@ static void keep_fire(struct timer *t, uint64_t now_ms)
 		arm_us(tp, &tp->keep_timer, tcp_keepalive_time(tp) - idle);
 		return;
 	}
-	if (tp->probes >= (unsigned)tcp_keepalive_probes(tp)) {
+	/* Linux tcp_keepalive_timer: with TCP_USER_TIMEOUT, the silence
+	 * it allows (once a probe is out) replaces the probe count. */
+	bool dead = tp->user_timeout_ms
+		? tp->probes > 0 && idle >= (synack_time_t)tp->user_timeout_ms * 1000
+		: tp->probes >= (unsigned)tcp_keepalive_probes(tp);
+	if (dead) {
 		tcp_send_rst_abort(tp);
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "keepalive probes unanswered");

@@ -70,7 +70,7 @@ static int syn_sent(struct scn *t, uint8_t syn[64])
 	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT)};
 	assert_int_equal(synack_bind(t->st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
 	scn_connect(t, fd);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *p = pop_raw(t, &len);
 	assert_non_null(p);
 	assert_true(len <= 64);
@@ -91,7 +91,7 @@ static int estab_with_data(struct scn *t, uint32_t *iss, uint8_t seg[128])
 	assert_true(fd >= 0);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, "data", 4, 0), 4);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *p = pop_raw(t, &len);
 	assert_non_null(p);
 	memcpy(seg, p, len);
@@ -111,7 +111,7 @@ static void echo__request__reply_mirrors_request(void **state)
 	uint8_t pkt[128];
 	size_t n = icmp_pkt(pkt, R_ADDR, ICMP_ECHO_, 0, 0x1234abcd, data, sizeof(data));
 	scn_inject_raw(t, 5, pkt, n);
-	size_t len;
+	size_t len = 0;
 	const uint8_t *r = pop_raw(t, &len);
 	assert_non_null(r);
 	assert_int_equal(len, IPV4_HDR_LEN + 8 + sizeof(data));
@@ -143,7 +143,7 @@ static void echo__bad_checksum__dropped_counted(void **state)
 	size_t n = icmp_pkt(pkt, R_ADDR, ICMP_ECHO_, 0, 0x00010001, (const uint8_t *)"ping", 4);
 	pkt[n - 1] ^= 0x10;
 	scn_inject_raw(t, 5, pkt, n);
-	size_t len;
+	size_t len = 0;
 	assert_null(pop_raw(t, &len));
 	assert_int_equal(scn_counter(t, "IcmpInErrors"), 1);
 	assert_int_equal(scn_counter(t, "IcmpInCsumErrors"), 1);
@@ -168,7 +168,7 @@ static void unknown_protocol__protocol_unreachable_quoting_datagram(void **state
 		ipv4_emit(pkt, R_ADDR, L_ADDR, 253, 64, 99, (uint16_t)sizes[k], 1);
 		size_t n = IPV4_HDR_LEN + sizes[k];
 		scn_inject_raw(t, 5, pkt, n);
-		size_t len;
+		size_t len = 0;
 		const uint8_t *r = pop_raw(t, &len);
 		assert_non_null(r);
 		struct ipv4_hdr ip;
@@ -225,7 +225,7 @@ static void syn_sent__icmp_error__connect_fails(void **state)
 		assert_int_equal(so_error(t, fd), r->err);
 		assert_int_equal(scn_counter(t, "TcpAttemptFails"), 1);
 		scn_at(t, 10000);
-		size_t len;
+		size_t len = 0;
 		assert_null(pop_raw(t, &len)); /* no RST, no more SYNs */
 		scn_free(t);
 	}
@@ -341,7 +341,7 @@ static void no_connection__icmp_error__icmp_in_errors(void **state)
 	memset(q + 20, 0, 8);
 	q[20] = 0, q[21] = 80, q[22] = 0x9c, q[23] = 0x40; /* 80 -> 40000 */
 	icmp_about(t, 5, ICMP_DEST_UNREACH_, ICMP_PORT_UNREACH_, q);
-	size_t len;
+	size_t len = 0;
 	assert_null(pop_raw(t, &len));
 	assert_int_equal(scn_counter(t, "IcmpInDestUnreachs"), 1);
 	assert_int_equal(scn_counter(t, "IcmpInErrors"), 1);
@@ -359,7 +359,7 @@ static void syn_recv__host_unreachable__request_dropped(void **state)
 		struct scn *t = scn_new(NULL);
 		int lfd = fx_listen(t);
 		scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
-		size_t len;
+		size_t len = 0;
 		const uint8_t *p = pop_raw(t, &len);
 		assert_non_null(p);
 		uint8_t synack[64];

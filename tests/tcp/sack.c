@@ -212,9 +212,42 @@ static void established_no_sack__holes_and_dups__no_blocks(void **state)
 	scn_free(t);
 }
 
+/* Linux tcp_current_mss: while SACK blocks ride on our segments, the data
+ * of each shrinks by their option space, so the packet still fits the
+ * MTU: one block (12 bytes) leaves 1448 of 1460; two blocks leave 1440. */
+static void established_sack__data_with_blocks__shorter_segments(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = sack_established(t, &iss, true, false);
+	data_at(t, 10, iss, 1000, 500, false);
+	expect_sack(t, 0, 1, (const uint32_t[]){1000, 1500});
+	static char big[3000];
+	memset(big, 'b', sizeof(big));
+	assert_int_equal(synack_send(t->st, fd, big, sizeof(big), 0), 3000);
+	struct tcp_seg seg;
+	assert_true(scn_pop(t, &seg, NULL));
+	assert_int_equal(seg.len, 1448);
+	assert_int_equal(seg.opt.nsack, 1);
+	assert_int_equal(t->out[t->head - 1].len, 1500); /* a full-MTU packet, not more */
+	assert_true(scn_pop(t, &seg, NULL));
+	assert_int_equal(seg.len, 1448);
+	assert_true(scn_pop(t, &seg, NULL));
+	assert_int_equal(seg.len, 3000 - 2 * 1448);
+	data_at(t, 20, iss, 2000, 100, false);
+	expect_sack(t, 0, 2, (const uint32_t[]){2000, 2100, 1000, 1500});
+	assert_int_equal(synack_send(t->st, fd, big, sizeof(big), 0), 3000);
+	assert_true(scn_pop(t, &seg, NULL));
+	assert_int_equal(seg.opt.nsack, 2);
+	assert_int_equal(seg.len, 1440);
+	assert_int_equal(t->out[t->head - 1].len, 1500);
+	scn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(established_sack__data_with_blocks__shorter_segments),
 		cmocka_unit_test(established_sack__one_hole__one_block),
 		cmocka_unit_test(established_sack__several_holes__newest_first),
 		cmocka_unit_test(established_sack__five_holes__four_blocks_three_with_ts),

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <linux/tcp.h>
+
+#include <synack/tcp_info.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -106,7 +108,7 @@ static void put_inq(struct pd *pd, int fd, struct msghdr *msg)
 		return;
 	}
 	synack_ioctl(pd->st, sfd, FIONREAD, &inq);
-	struct tcp_info ti;
+	struct synack_tcp_info ti;
 	l = sizeof(ti);
 	if (inq == 0 && synack_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INFO, &ti, &l) == 0 &&
 	    (ti.tcpi_state == SYNACK_CLOSE_WAIT || ti.tcpi_state == SYNACK_LAST_ACK ||

@@ -121,8 +121,6 @@ static void poll_kernel(struct dtun *d)
 	if (d->kgone || now - d->last_poll < SYNACK_MS(DTUN_POLL_MS))
 		return;
 	d->last_poll = now;
-	char before[TL_KSTATE];
-	snprintf(before, sizeof(before), "%s", d->kstate);
 	struct tl_row scratch = {0};
 	if (!sample_kernel(d, &scratch))
 		return;
@@ -143,7 +141,7 @@ static void count_drops(struct dtun *d, struct tl_row *out_row)
 	synack_tun_stats(synack_loop_tun(d->r.loop), &s);
 	if (s.tx_dropped > d->ts.tx_dropped && out_row) {
 		out_row->lost = true;
-		tl_note(out_row, "dropped by --loss");
+		tl_note(out_row, "dropped on the device (--loss)");
 		d->lost[0]++;
 	}
 	for (uint64_t i = d->ts.rx_dropped; i < s.rx_dropped; i++) {

@@ -5,7 +5,9 @@
  *   echo-server  sends back what it reads; closes once the peer has
  *                closed its side and everything was echoed (half-close
  *                aware: a peer that shuts down writing still gets it all)
- *   discard      reads and throws away, and reports the rate per connection
+ *   discard      reads and throws away, and reports the rate per connection;
+ *                with --hold never reads nor closes (the bug behind a
+ *                CLOSE-WAIT that never ends, to look at with `synack ss`)
  *   source       sends "synack\n" repeated (--bytes N, then closes; without
  *                it, until the peer closes), and reads and throws away
  */
@@ -37,6 +39,7 @@ struct svc_conn {
 struct svc_app {
 	enum svc kind;
 	uint64_t bytes;             /* source: how much to send, 0 = unbounded */
+	bool hold;                  /* discard --hold: leave each connection alone */
 	struct svc_conn *conns;
 	struct net_opts o;
 	struct net_run *run;
@@ -168,6 +171,8 @@ static void svc_new_conn(struct net_run *r, int fd, const struct sockaddr_in *pe
 	if (a->conns)
 		a->conns->prev = c;
 	a->conns = c;
+	if (a->hold)
+		return; /* never read, never closed: CLOSE-WAIT once the peer closes */
 	rearm(r, c);
 }
 
@@ -187,7 +192,11 @@ static const char discard_usage[] =
 	"connection's byte count and rate on stderr when it closes. A bulk sink for\n"
 	"throughput: ip netns exec NS sh -c 'head -c 100M /dev/zero | nc -N A 9'\n"
 	"\n"
-	"  --port N            the port to listen on (9)\n";
+	"  --port N            the port to listen on (9)\n"
+	"  --hold              accept, then never read nor close: a peer that closes\n"
+	"                      leaves a CLOSE-WAIT with its bytes unread, as an\n"
+	"                      application that forgot to close does (see it with\n"
+	"                      synack ss -o state close-wait)\n";
 static const char source_usage[] =
 	"usage: synack source [--port N] [--bytes N] [OPTIONS]\n"
 	"\n"
@@ -205,6 +214,7 @@ static int svc_main(enum svc kind, const char *sub, const char *usage, unsigned 
 		NET_LONGOPTS,
 		{"port", required_argument, NULL, NET_OPT_PORT},
 		{"bytes", required_argument, NULL, 'b'},
+		{"hold", no_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0},
 	};
 	struct svc_app a = {.kind = kind};
@@ -225,6 +235,12 @@ static int svc_main(enum svc kind, const char *sub, const char *usage, unsigned 
 		}
 		if (c == 'b')
 			return cli_usage_error(sub, "unknown option '--bytes' (try 'synack %s --help')", sub);
+		if (c == 'H' && kind == SVC_DISCARD) {
+			a.hold = true;
+			continue;
+		}
+		if (c == 'H')
+			return cli_usage_error(sub, "unknown option '--hold' (try 'synack %s --help')", sub);
 		int rc = net_opt(&a.o, c, optarg);
 		if (rc)
 			return rc == 1 ? cli_usage_error(sub, "unexpected option") : rc;

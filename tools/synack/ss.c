@@ -3,6 +3,14 @@
  * `ss -tan` prints the kernel's: the same columns, state names, -l/-a
  * selection, -o timers, -i TCP_INFO figures, -p owner, and `state` /
  * `exclude` filters with ss's names and groups (ss(8)).
+ *
+ * One addition of ours: how long each socket has been in its state
+ * (`age:`, with -e on every row, with -o on CLOSE-WAIT rows; CLOSE-WAIT
+ * rows add `unread:`, the bytes the application has not read, as Recv-Q
+ * counts them plus one for the FIN, as Linux's does) and the --min-age
+ * filter, so that a CLOSE-WAIT that never ends (an application that
+ * forgot to close) is easy to find: `synack ss -o --min-age 60 state
+ * close-wait`.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +29,8 @@
 
 struct ss_opts {
 	unsigned mask;
-	int timers, info, procs, header;
+	int timers, info, procs, header, ext;
+	unsigned long long min_age_ms; /* --min-age: rows at least this long in their state */
 	unsigned rows;
 };
 
@@ -79,6 +88,20 @@ static void fmt_timer(char *buf, size_t len, unsigned long long ms)
 		snprintf(buf + n, len - n, n ? "%03llums" : "%llums", msec);
 }
 
+/* Time in a state: "350ms", "42sec", "9min42sec", "3h07min". */
+static void fmt_age(char *buf, size_t len, unsigned long long ms)
+{
+	unsigned long long s = ms / 1000;
+	if (s == 0)
+		snprintf(buf, len, "%llums", ms);
+	else if (s < 60)
+		snprintf(buf, len, "%llusec", s);
+	else if (s < 3600)
+		snprintf(buf, len, "%llumin%llusec", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%lluh%02llumin", s / 3600, s / 60 % 60);
+}
+
 static void addr_col(char *out, size_t len, const char *hostport)
 {
 	/* port 0 and address 0.0.0.0 of a listener's peer: "*" as ss shows it */
@@ -122,7 +145,10 @@ static void ss_row(void *ctx, int pid, const char *line)
 	int state = (int)ctl_num(line, "state");
 	if (state < 1 || state > 11 || !(o->mask & (1u << state)))
 		return;
-	char l[40], p[40], lc[48], pc[48], t[20], timer[80] = "";
+	unsigned long long age_ms = ctl_num(line, "age") / 1000;
+	if (age_ms < o->min_age_ms)
+		return;
+	char l[40], p[40], lc[48], pc[48], t[20], timer[80] = "", age[64] = "";
 	ctl_field(line, "local", l, sizeof(l));
 	ctl_field(line, "peer", p, sizeof(p));
 	addr_col(lc, sizeof(lc), l);
@@ -132,19 +158,27 @@ static void ss_row(void *ctx, int pid, const char *line)
 		fmt_timer(when, sizeof(when), ctl_num(line, "expires") / 1000);
 		snprintf(timer, sizeof(timer), " timer:(%s,%s,%llu)", t, when, ctl_num(line, "retrans"));
 	}
+	/* An older server sends no age: show none rather than 0. */
+	if ((o->ext || (o->timers && state == SYNACK_CLOSE_WAIT)) && strstr(line, " age=")) {
+		char a[24];
+		fmt_age(a, sizeof(a), age_ms);
+		int n = snprintf(age, sizeof(age), " age:%s", a);
+		if (state == SYNACK_CLOSE_WAIT && n > 0)
+			snprintf(age + n, sizeof(age) - (size_t)n, " unread:%llu", ctl_num(line, "unread"));
+	}
 	printf("%-10s %-6llu %-6llu %21s %21s", synack_state_ss_name(state), ctl_num(line, "rq"),
 	       ctl_num(line, "sq"), lc, pc);
 	long fd = (long)ctl_num(line, "fd");
 	if (o->procs && !strstr(line, "fd=-1"))
 		printf(" users:((\"synack\",pid=%d,fd=%ld))", pid, fd);
-	printf("%s\n", timer);
+	printf("%s%s\n", timer, age);
 	if (o->info)
 		print_info(line);
 	o->rows++;
 }
 
 static const char ss_usage[] =
-	"usage: synack ss [-tanloipH] [--pid PID] [state NAME | exclude NAME]...\n"
+	"usage: synack ss [-tanloeipH] [--pid PID] [--min-age SEC] [state NAME | exclude NAME]...\n"
 	"\n"
 	"List the TCP sockets of the running synack processes (yours), with the\n"
 	"columns and names of `ss -tan`. By default, connected sockets other than\n"
@@ -152,12 +186,18 @@ static const char ss_usage[] =
 	"\n"
 	"  -a, --all           every socket, listeners and TIME-WAIT too\n"
 	"  -l, --listening     listeners only\n"
-	"  -o, --options       timers: timer:(on|keepalive|timewait|persist|delack,left,n)\n"
+	"  -o, --options       timers: timer:(on|keepalive|timewait|persist|delack,left,n);\n"
+	"                      on CLOSE-WAIT rows also age: (time in CLOSE-WAIT) and\n"
+	"                      unread: (bytes not read; Recv-Q counts the FIN too)\n"
+	"  -e, --extended      age: on every row, the time the socket has been in its state\n"
 	"  -i, --info          TCP_INFO figures (rto, rtt, cwnd, ...) under each row\n"
 	"  -p, --processes     the owning process and descriptor\n"
 	"  -H, --no-header     no column titles\n"
 	"  -t, -n              accepted for ss's habits (TCP, numeric: always)\n"
 	"  --pid PID           only that process\n"
+	"  --min-age SEC       only sockets in their state for at least SEC seconds;\n"
+	"                      a CLOSE-WAIT that lasts is an application that forgot to\n"
+	"                      close: synack ss -o --min-age 60 state close-wait\n"
 	"  state NAME          only that state: established, syn-sent, syn-recv,\n"
 	"                      fin-wait-1, fin-wait-2, time-wait, closed, close-wait,\n"
 	"                      last-ack, listening, closing, or a group: all,\n"
@@ -173,17 +213,20 @@ int ss_main(int argc, char **argv)
 		{"processes", no_argument, NULL, 'p'}, {"no-header", no_argument, NULL, 'H'},
 		{"tcp", no_argument, NULL, 't'},     {"numeric", no_argument, NULL, 'n'},
 		{"pid", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
+		{"extended", no_argument, NULL, 'e'}, {"min-age", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
 	};
 	struct ss_opts o = {.header = 1};
 	unsigned base = ST_CONN;
 	uint64_t pid = 0;
 	int c;
-	while ((c = cli_getopt("ss", argc, argv, "tanloipHh", longopts)) != -1) {
+	uint64_t min_age = 0;
+	while ((c = cli_getopt("ss", argc, argv, "tanloeipHh", longopts)) != -1) {
 		switch (c) {
 		case 'a': base = ST_ALL; break;
 		case 'l': base = ST(LISTEN); break;
 		case 'o': o.timers = 1; break;
+		case 'e': o.ext = 1; break;
 		case 'i': o.info = 1; break;
 		case 'p': o.procs = 1; break;
 		case 'H': o.header = 0; break;
@@ -191,6 +234,11 @@ int ss_main(int argc, char **argv)
 		case 'P':
 			if (!cli_parse_u64(optarg, 1, 4194304, &pid))
 				return cli_usage_error("ss", "--pid wants a process id, got '%s'", optarg);
+			break;
+		case 'A':
+			if (!cli_parse_u64(optarg, 0, 100000000, &min_age))
+				return cli_usage_error("ss", "--min-age wants seconds, got '%s'", optarg);
+			o.min_age_ms = min_age * 1000;
 			break;
 		case 'h': fputs(ss_usage, stdout); return CLI_OK;
 		default: return CLI_USAGE;

@@ -1,0 +1,205 @@
+/*
+ * TCP_INFO in Linux's layout (include/synack/tcp_info.h, LINUX-SEMANTICS
+ * 10): exact field values after a scripted exchange, the option bits and
+ * window-scale nibbles the SYNs agreed, and Linux's length rule (the
+ * kernel copies min(user length, its size) and returns that length).
+ */
+#include <errno.h>
+#include <linux/tcp.h>
+#include <string.h>
+
+#include <synack/tcp_info.h>
+
+#include "scenario.h"
+
+static char payload[2000];
+
+static struct synack_tcp_info info(struct scn *t, int fd)
+{
+	struct synack_tcp_info ti;
+	memset(&ti, 0xa5, sizeof(ti));
+	socklen_t len = sizeof(ti);
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	assert_int_equal(len, 280);
+	return ti;
+}
+
+/* Established (no options but MSS), 1000 bytes out and acked, 100 bytes
+ * in: every counter exact. */
+static void estab__1000_out_acked_100_in__counters_exact(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	scn_at(t, 10);
+	assert_int_equal(synack_send(t->st, fd, payload, 1000, 0), 1000);
+	scn_expect(t, SEG(.flags = ACK | PSH, .seq = iss + 1, .ack = R_ISS + 1, .data = payload,
+			  .len = 1000, .any_wnd = true));
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_unacked, 1);
+	assert_int_equal(ti.tcpi_notsent_bytes, 0);
+	assert_int_equal(ti.tcpi_bytes_acked, 0);
+	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1001));
+	scn_inject(t, 40, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1001,
+			      .data = payload, .len = 100));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1001, .ack = R_ISS + 101, .any_wnd = true));
+	scn_at(t, 50);
+	ti = info(t, fd);
+	assert_int_equal(ti.tcpi_state, SYNACK_ESTABLISHED);
+	assert_int_equal(ti.tcpi_ca_state, SYNACK_CA_OPEN);
+	assert_int_equal(ti.tcpi_options, 0);
+	assert_int_equal(ti.tcpi_snd_wscale, 0);
+	assert_int_equal(ti.tcpi_rcv_wscale, 0);
+	assert_int_equal(ti.tcpi_snd_mss, 1460);
+	assert_int_equal(ti.tcpi_unacked, 0);
+	assert_int_equal(ti.tcpi_bytes_acked, 1000);
+	assert_int_equal(ti.tcpi_bytes_received, 100);
+	assert_int_equal(ti.tcpi_bytes_sent, 1000);
+	assert_int_equal(ti.tcpi_bytes_retrans, 0);
+	/* Linux tcp_create_openreq_child: the child starts with segs_in 1
+	 * (the ACK that made it); the SYN and SYN-ACK were the request's.
+	 * Then: in, the ACK of our data and the data; out, data and ACK. */
+	assert_int_equal(ti.tcpi_segs_in, 3);
+	assert_int_equal(ti.tcpi_segs_out, 2);
+	assert_int_equal(ti.tcpi_data_segs_in, 1);
+	assert_int_equal(ti.tcpi_data_segs_out, 1);
+	assert_int_equal(ti.tcpi_delivered, 1);
+	assert_int_equal(ti.tcpi_total_retrans, 0);
+	assert_int_equal(ti.tcpi_snd_cwnd, 10);
+	assert_int_equal(ti.tcpi_snd_wnd, 65535);
+	assert_int_equal(ti.tcpi_last_data_sent, 40);
+	assert_int_equal(ti.tcpi_last_data_recv, 10);
+	assert_int_equal(ti.tcpi_last_ack_recv, 10);
+	assert_int_equal(ti.tcpi_pmtu, 1500);
+	/* The AccECN tail stays zero. */
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(ti.tcpi_accecn_reserved[i], 0);
+	scn_free(t);
+}
+
+/* A resend counts in bytes_retrans and total_retrans, and bytes_sent
+ * counts it too (Linux tcp_retransmit_skb). */
+static void estab__one_rto__bytes_retrans(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	assert_int_equal(synack_send(t->st, fd, payload, 300, 0), 300);
+	struct tcp_seg seg;
+	assert_true(scn_pop(t, &seg, NULL));
+	scn_at(t, 200); /* RTO 200 ms: the handshake's RTT sample was 0 */
+	assert_true(scn_pop(t, &seg, NULL));
+	assert_int_equal(seg.len, 300);
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_bytes_sent, 600);
+	assert_int_equal(ti.tcpi_bytes_retrans, 300);
+	assert_int_equal(ti.tcpi_total_retrans, 1);
+	assert_int_equal(ti.tcpi_retransmits, 1);
+	assert_int_equal(ti.tcpi_ca_state, SYNACK_CA_LOSS);
+	assert_int_equal(ti.tcpi_data_segs_out, 2);
+	scn_free(t);
+}
+
+/* SACK and window scale agreed, no timestamps: options 2|4, snd_wscale
+ * the peer's 3 (low nibble), rcv_wscale our 7 (Linux's 6 MiB tcp_rmem). */
+static void estab__sack_wscale_agreed__option_bits_and_nibbles(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int lfd = fx_listen(t);
+	struct tcp_opts in = {.has_mss = true, .mss = 1460, .sack_ok = true, .has_wscale = true,
+			      .wscale = 3};
+	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
+	struct tcp_seg sa;
+	assert_true(scn_pop(t, &sa, NULL));
+	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = sa.seq + 1));
+	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_options, SYNACK_TCPI_OPT_SACK | SYNACK_TCPI_OPT_WSCALE);
+	assert_int_equal(ti.tcpi_snd_wscale, 3);
+	assert_int_equal(ti.tcpi_rcv_wscale, 7);
+	uint8_t raw[8];
+	memcpy(raw, &ti, sizeof(raw));
+	assert_int_equal(raw[5], 6);
+	assert_int_equal(raw[6], 0x73); /* rcv_wscale high nibble, snd low */
+	scn_free(t);
+}
+
+/* All three: options 7; with timestamps the MSS in use is 1448. */
+static void estab__ts_sack_wscale__options_7(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int lfd = fx_listen(t);
+	struct tcp_opts in = {.has_mss = true, .mss = 1460, .sack_ok = true, .has_wscale = true,
+			      .wscale = 7, .has_ts = true, .tsval = 1000};
+	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
+	struct tcp_seg sa;
+	assert_true(scn_pop(t, &sa, NULL));
+	assert_true(sa.opt.has_ts);
+	struct tcp_opts ack = {.has_ts = true, .tsval = 1001, .tsecr = sa.opt.tsval};
+	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = sa.seq + 1, .opt = &ack));
+	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_options, 7);
+	assert_int_equal(ti.tcpi_snd_wscale, 7);
+	assert_int_equal(ti.tcpi_snd_mss, 1448);
+	scn_free(t);
+}
+
+/* Before a connection nothing is agreed: options 0, state CLOSE (7). */
+static void new_socket__no_options(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_state, SYNACK_CLOSE);
+	assert_int_equal(ti.tcpi_options, 0);
+	assert_int_equal(ti.tcpi_min_rtt, UINT32_MAX);
+	scn_free(t);
+}
+
+/* Linux do_tcp_getsockopt: len = min(len, sizeof(info)); copies that
+ * much and writes it back; a longer buffer gets 280 bytes, the rest is
+ * untouched. */
+static void getsockopt_lengths__min_of_user_and_kernel(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int fd = fx_passive_established(t, NULL);
+	uint8_t buf[400];
+	memset(buf, 0xee, sizeof(buf));
+	socklen_t len = 1;
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, buf, &len), 0);
+	assert_int_equal(len, 1);
+	assert_int_equal(buf[0], SYNACK_ESTABLISHED);
+	assert_int_equal(buf[1], 0xee);
+	len = 104; /* the 2.6-era layout, up to total_retrans */
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, buf, &len), 0);
+	assert_int_equal(len, 104);
+	assert_int_equal(buf[104], 0xee);
+	len = sizeof(buf);
+	memset(buf, 0xee, sizeof(buf));
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, buf, &len), 0);
+	assert_int_equal(len, 280);
+	assert_int_equal(buf[279], 0);
+	assert_int_equal(buf[280], 0xee);
+	len = 0;
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, buf, &len), 0);
+	assert_int_equal(len, 0);
+	scn_free(t);
+}
+
+int main(void)
+{
+	memset(payload, 'i', sizeof(payload));
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(estab__1000_out_acked_100_in__counters_exact),
+		cmocka_unit_test(estab__one_rto__bytes_retrans),
+		cmocka_unit_test(estab__sack_wscale_agreed__option_bits_and_nibbles),
+		cmocka_unit_test(estab__ts_sack_wscale__options_7),
+		cmocka_unit_test(new_socket__no_options),
+		cmocka_unit_test(getsockopt_lengths__min_of_user_and_kernel),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
