@@ -274,6 +274,8 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	tcp_eor_prune(tp);
 	if ((flags & MSG_EOR) && tp->neor == TCP_EOR_MAX)
 		return fail(EAGAIN); /* our limit on queued records */
+	if ((flags & MSG_EOR) && !tp->eor && !(tp->eor = malloc(TCP_EOR_MAX * sizeof(*tp->eor))))
+		return fail(ENOBUFS);
 	uint32_t took = tcp_notsent_lowat(tp) < (uint32_t)INT_MAX
 		? tcp_append_lowat(tp, buf, n)
 		: ring_append(&tp->sndq, tp->sndbuf, buf, n);

@@ -148,6 +148,7 @@ void tcp_sock_free(struct tcp_sock *tp)
 	sock_detach_watchers(&tp->sk);
 	ring_free(&tp->sndq);
 	rcvq_free(&tp->rcvq);
+	free(tp->eor);
 	if (tp->prev)
 		tp->prev->next = tp->next;
 	else

@@ -146,8 +146,9 @@ struct tcp_sock {
 	bool recv_inq;                   /* TCP_INQ */
 	uint32_t push_seq;               /* end of the last send without MSG_MORE: PSH there */
 	/* MSG_EOR record ends still queued: no segment spans one (Linux never
-	 * appends to an skb marked EOR); oldest first. */
-	uint32_t eor[TCP_EOR_MAX];
+	 * appends to an skb marked EOR); oldest first. TCP_EOR_MAX entries,
+	 * allocated at the first MSG_EOR so other connections pay nothing. */
+	uint32_t *eor;
 	unsigned neor;
 	uint32_t user_timeout_ms;        /* TCP_USER_TIMEOUT, 0 = retries2 rule */
 	int keepidle, keepintvl, keepcnt;/* TCP_KEEP*, 0 = the sysctl */
