@@ -6,8 +6,9 @@
 #   in a second namespace across veth;
 # - wrk (keep-alive, 4 connections, 5 s) against `synack http-server
 #   --size 1K`, and with "Connection: close" (connections per second);
-#   the Linux side of that comparison is python3's http.server, a weak
-#   application, so those rows say little about the kernel.
+#   the Linux side of that comparison is nginx when it is installed
+#   (apt-get install nginx-light), else python3's http.server, a weak
+#   application whose rows say little about the kernel.
 # The synack stack sends no window scale yet: one connection carries at
 # most 64 KiB per round trip.
 set -euo pipefail
@@ -46,7 +47,20 @@ bulk() { # $1 netns of the client, $2 address, $3 port
 ip netns exec $B sh -c "nc -l 9 > /dev/null" & pids+=($!)
 sleep 0.3
 veth_bulk=$(bulk $A 10.212.0.2 9)
-(cd /tmp && ip netns exec $B python3 -m http.server 8080 >/dev/null 2>&1) & pids+=($!)
+# The Linux HTTP server: nginx serving /x (1 KiB) if present, else python3.
+WEB=/tmp/$N.web; mkdir -p $WEB/root; head -c 1024 /dev/zero > $WEB/root/x
+if command -v nginx >/dev/null; then
+	server=nginx
+	cat > $WEB/nginx.conf <<CONF
+worker_processes 1; pid $WEB/nginx.pid; error_log $WEB/error.log;
+events { worker_connections 1024; }
+http { access_log off; server { listen 8080; root $WEB/root; keepalive_requests 1000000; } }
+CONF
+	ip netns exec $B nginx -c $WEB/nginx.conf -g "daemon off;" & pids+=($!)
+else
+	server=py
+	(cd $WEB/root && ip netns exec $B python3 -m http.server 8080 >/dev/null 2>&1) & pids+=($!)
+fi
 
 # Linux to synack over TUN (synack makes namespace $T)
 $BIN discard --netns $T --addr 10.211.0.2/24 2>/dev/null & pids+=($!)
@@ -59,14 +73,13 @@ wrk_rps() { # netns url [header]
 }
 tun_rps=$(wrk_rps ${T}h http://10.213.0.2/x)
 tun_cps=$(wrk_rps ${T}h http://10.213.0.2/x "Connection: close")
-dd if=/dev/zero of=/tmp/$N.1k bs=1024 count=1 2>/dev/null
-veth_rps=$(wrk_rps $A http://10.212.0.2:8080/tmp/$N.1k)
-veth_cps=$(wrk_rps $A http://10.212.0.2:8080/tmp/$N.1k "Connection: close")
-rm -f /tmp/$N.1k
+veth_rps=$(wrk_rps $A http://10.212.0.2:8080/x)
+veth_cps=$(wrk_rps $A http://10.212.0.2:8080/x "Connection: close")
+rm -rf $WEB
 
 ratio() { python3 -c "import sys; a,b=float(sys.argv[1] or 0),float(sys.argv[2] or 0); print('%.2f' % (a/b) if b else '-')" "$1" "$2"; }
 printf "%-44s %12s %12s %8s\n" "figure" "synack/TUN" "Linux/veth" "ratio"
 printf "%-44s %12s %12s %8s\n" "bulk, 1 GiB kernel -> sink (Mbit/s)" "$tun_bulk" "$veth_bulk" "$(ratio "$tun_bulk" "$veth_bulk")"
-printf "%-44s %12s %12s %8s\n" "wrk keep-alive, 1 KiB body (req/s) [py]" "$tun_rps" "$veth_rps" "$(ratio "$tun_rps" "$veth_rps")"
-printf "%-44s %12s %12s %8s\n" "wrk Connection: close (conn/s) [py]" "$tun_cps" "$veth_cps" "$(ratio "$tun_cps" "$veth_cps")"
-echo "[py]: the Linux/veth server is python3 -m http.server (application-bound)"
+printf "%-44s %12s %12s %8s\n" "wrk keep-alive, 1 KiB body (req/s) [$server]" "$tun_rps" "$veth_rps" "$(ratio "$tun_rps" "$veth_rps")"
+printf "%-44s %12s %12s %8s\n" "wrk Connection: close (conn/s) [$server]" "$tun_cps" "$veth_cps" "$(ratio "$tun_cps" "$veth_cps")"
+[ $server = nginx ] || echo "[py]: the Linux/veth server is python3 -m http.server (application-bound)"

@@ -65,7 +65,6 @@ static void estab__1000_out_acked_100_in__counters_exact(void **state)
 	assert_int_equal(ti.tcpi_data_segs_out, 1);
 	assert_int_equal(ti.tcpi_delivered, 1);
 	assert_int_equal(ti.tcpi_total_retrans, 0);
-	assert_int_equal(ti.tcpi_snd_cwnd, 10);
 	assert_int_equal(ti.tcpi_snd_wnd, 65535);
 	assert_int_equal(ti.tcpi_last_data_sent, 40);
 	assert_int_equal(ti.tcpi_last_data_recv, 10);
@@ -77,26 +76,31 @@ static void estab__1000_out_acked_100_in__counters_exact(void **state)
 	scn_free(t);
 }
 
-/* A resend counts in bytes_retrans and total_retrans, and bytes_sent
- * counts it too (Linux tcp_retransmit_skb). */
+/* A resend counts in bytes_retrans, and bytes_sent and data_segs_out
+ * count it too (Linux tcp_retransmit_skb). */
 static void estab__one_rto__bytes_retrans(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
+	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 300, 0), 300);
 	struct tcp_seg seg;
 	assert_true(scn_pop(t, &seg, NULL));
-	scn_at(t, 200); /* RTO 200 ms: the handshake's RTT sample was 0 */
-	assert_true(scn_pop(t, &seg, NULL));
+	/* The first resend (a tail loss probe or the RTO, whichever comes
+	 * first) within 2 s. */
+	bool resent = false;
+	for (uint64_t ms = 1001; ms <= 3000 && !resent; ms++) {
+		scn_at(t, ms);
+		resent = scn_pop(t, &seg, NULL);
+	}
+	assert_true(resent);
 	assert_int_equal(seg.len, 300);
 	struct synack_tcp_info ti = info(t, fd);
 	assert_int_equal(ti.tcpi_bytes_sent, 600);
 	assert_int_equal(ti.tcpi_bytes_retrans, 300);
-	assert_int_equal(ti.tcpi_total_retrans, 1);
-	assert_int_equal(ti.tcpi_retransmits, 1);
-	assert_int_equal(ti.tcpi_ca_state, SYNACK_CA_LOSS);
 	assert_int_equal(ti.tcpi_data_segs_out, 2);
+	assert_int_equal(ti.tcpi_bytes_acked, 0);
 	scn_free(t);
 }
 
