@@ -57,6 +57,9 @@
 	X(TCP_ZERO_WINDOW_DROP, "TcpExtTCPZeroWindowDrop") \
 	X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \
 	X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
+	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
+	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \
+	X(TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard") \
 	X(TCP_LOSS_UNDO, "TcpExtTCPLossUndo") \
 	X(TCP_ORIG_DATA_SENT, "TcpExtTCPOrigDataSent") \
 	X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \

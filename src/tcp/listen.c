@@ -61,6 +61,7 @@ struct child_init {
 	uint64_t snt_synack;     /* when the SYN-ACK left, if timed (a request's) */
 	bool timed;
 	unsigned num_retrans;
+	uint64_t id;             /* the request's connection id, 0 for a cookie */
 };
 
 /*
@@ -105,7 +106,11 @@ static struct tcp_sock *make_child(struct tcp_sock *lsn, const struct tcp_seg *s
 		c->rtt_sent = ci->snt_synack;
 	}
 	tcp_hash_add(st, c);
-	tcp_set_state(c, SYNACK_SYN_RECV, "handshake completes: request becomes a socket");
+	/* A request's child carries on its connection id and its traced
+	 * SYN-RECEIVED; a cookie's child is a new connection. */
+	if (ci->id)
+		c->id = ci->id;
+	tcp_set_state(c, SYNACK_SYN_RECV, ci->id ? NULL : "cookie ACK: the connection is made");
 	return c;
 }
 
@@ -417,13 +422,14 @@ void tcp_req_input(struct tcp_req *req, const struct tcp_seg *seg)
 	struct child_init ci = {.irs = req->irs, .iss = req->iss, .opts = req->opts,
 				.snd_wnd = req->snd_wnd, .rcv_wnd = req->rcv_wnd,
 				.snt_synack = req->snt_synack, .timed = true,
-				.num_retrans = req->num_retrans};
+				.num_retrans = req->num_retrans, .id = req->id};
 	struct tcp_sock *c = make_child(lsn, seg, &ci);
 	if (!c) {
 		req->acked = true;
 		DROP(st, LISTEN_DROPS, "request: out of memory for the child");
 		return;
 	}
+	req->id = 0; /* the child is the connection now */
 	tcp_req_drop(req);
 	child_process(c, seg);
 }

@@ -82,10 +82,14 @@ struct tcp_req *tcp_req_new(struct tcp_sock *lsn, uint32_t laddr, uint16_t lport
 	if (!req)
 		return NULL;
 	req->lsn = lsn;
+	req->id = st->next_conn_id++;
 	req->laddr = laddr;
 	req->lport = lport;
 	req->raddr = raddr;
 	req->rport = rport;
+	/* Traced as the connection's state (Linux: TCP_NEW_SYN_RECV). */
+	tcp_trace_conn_state(st, req->id, -1, laddr, lport, raddr, rport, SYNACK_CLOSE,
+			     SYNACK_SYN_RECV, "SYN received (request in the SYN queue)");
 	uint32_t h = req_hash(st, laddr, lport, raddr, rport) & (t->size - 1);
 	req->hnext = t->h[h];
 	t->h[h] = req;
@@ -108,6 +112,9 @@ void tcp_req_drop(struct tcp_req *req)
 	struct synack_stack *st = lsn->sk.st;
 	struct tcp_reqtab *t = &st->reqs;
 	struct tcp_listen *l = lsn->lsn;
+	if (req->id)
+		tcp_trace_conn_state(st, req->id, -1, req->laddr, req->lport, req->raddr,
+				     req->rport, SYNACK_SYN_RECV, SYNACK_CLOSE, "request dropped");
 	timer_cancel(&st->wheel, &req->timer);
 	uint32_t h = req_hash(st, req->laddr, req->lport, req->raddr, req->rport) & (t->size - 1);
 	for (struct tcp_req **pp = &t->h[h]; *pp; pp = &(*pp)->hnext) {

@@ -25,6 +25,7 @@ struct tcp_req {
 	struct tcp_req *hnext;           /* request hash chain */
 	struct tcp_req *qnext, *qprev;   /* listener's SYN queue */
 	struct tcp_sock *lsn;
+	uint64_t id;                     /* connection id; the child keeps it (0: handed over) */
 	struct timer timer;              /* SYN-ACK resend and expiry */
 	uint64_t snt_synack;             /* first SYN-ACK (us), the handshake's RTT sample */
 	uint64_t last_oow_ack;           /* answers to strays are rate-limited (us) */

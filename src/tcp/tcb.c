@@ -56,21 +56,30 @@ uint32_t tcp_isn(struct synack_stack *st, uint32_t laddr, uint16_t lport,
 	return f + (uint32_t)(st->now / 4);
 }
 
-static void tcp_trace_state(struct tcp_sock *tp, int old, const char *why)
+void tcp_trace_conn_state(struct synack_stack *st, uint64_t conn, int fd, uint32_t laddr,
+			  uint16_t lport, uint32_t raddr, uint16_t rport, int old, int state,
+			  const char *why)
 {
-	struct synack_stack *st = tp->sk.st;
-	if (!st->env.trace || !why) /* no why: a timewait entry took over */
+	if (!st->env.trace || !why)
 		return;
 	struct synack_trace ev = {
-		.kind = SYNACK_TRACE_STATE, .now = st->now, .conn = tp->id, .fd = tp->sk.fd,
-		.old_state = old, .new_state = tp->state, .why = why,
+		.kind = SYNACK_TRACE_STATE, .now = st->now, .conn = conn, .fd = fd,
+		.old_state = old, .new_state = state, .why = why,
 	};
 	ev.local.sin_family = ev.peer.sin_family = AF_INET;
-	ev.local.sin_addr.s_addr = htonl(tp->laddr);
-	ev.local.sin_port = htons(tp->lport);
-	ev.peer.sin_addr.s_addr = htonl(tp->raddr);
-	ev.peer.sin_port = htons(tp->rport);
+	ev.local.sin_addr.s_addr = htonl(laddr);
+	ev.local.sin_port = htons(lport);
+	ev.peer.sin_addr.s_addr = htonl(raddr);
+	ev.peer.sin_port = htons(rport);
 	st->env.trace(st->env.ctx, &ev);
+}
+
+/* No why: the change continues one already traced (a timewait entry or a
+ * request took over, or handed over). */
+static void tcp_trace_state(struct tcp_sock *tp, int old, const char *why)
+{
+	tcp_trace_conn_state(tp->sk.st, tp->id, tp->sk.fd, tp->laddr, tp->lport, tp->raddr,
+			     tp->rport, old, tp->state, why);
 }
 
 static bool counts_as_estab(int s) { return s == SYNACK_ESTABLISHED || s == SYNACK_CLOSE_WAIT; }

@@ -25,6 +25,10 @@ static inline bool tcp_synchronized(int s)
 	return s != SYNACK_CLOSE && s != SYNACK_LISTEN && s != SYNACK_SYN_SENT;
 }
 
+/* SACKed ranges the sender keeps; past it the highest are forgotten
+ * (that data may be sent again, which is harmless). */
+#define TCP_SB_MAX 8
+
 /* MSG_EOR marks a socket keeps queued at once (more: EAGAIN). */
 #define TCP_EOR_MAX 32
 
@@ -113,6 +117,14 @@ struct tcp_sock {
 	unsigned dupacks;
 	bool in_recovery;
 	uint32_t recover;
+	/* Sender SACK scoreboard (scoreboard.c): the SACKed ranges above
+	 * SND.UNA, sorted and disjoint (Linux's TCPCB_SACKED_ACKED marks),
+	 * RFC 6675 HighRxt and PRR's counts (RFC 6937, in segments). */
+	struct tcp_sack_block sacked[TCP_SB_MAX];
+	uint8_t nsacked;
+	bool sack_recovery;              /* in_recovery entered by SACK */
+	uint32_t high_rxt;
+	uint32_t prr_delivered, prr_out, prior_cwnd;
 	unsigned probes;                 /* zero-window or keepalive probes */
 
 	/* ACK policy. */

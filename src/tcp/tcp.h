@@ -116,6 +116,27 @@ void tcp_sack_after_queue(struct tcp_sock *tp, uint32_t seq, bool in_order);
 unsigned tcp_sack_blocks_pending(const struct tcp_sock *tp);
 void tcp_sack_put(struct tcp_sock *tp, struct tcp_opts *o);
 
+/* ---- scoreboard.c: the sender's SACK scoreboard and SACK-based loss
+ * recovery (RFC 6675 with PRR, RFC 6937; Linux tcp_sacktag_write_queue,
+ * tcp_fastretrans_alert, tcp_cwnd_reduction) ---------------------------- */
+/* SACK agreed and enabled: recovery is driven by SACK, not dupacks. */
+bool tcp_sb_on(const struct tcp_sock *tp);
+/* An ACK arrived (before SND.UNA moves): take its SACK blocks. Returns
+ * the bytes it delivered (newly acked and not SACKed before, plus newly
+ * SACKed), for PRR. */
+uint32_t tcp_sb_update(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* After the ACK is processed: enter, run or leave SACK recovery. */
+void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced);
+/* Bytes in flight for the congestion window: RFC 6675 pipe in recovery,
+ * else SND.NXT - SND.UNA less what is SACKed below SND.NXT. */
+uint32_t tcp_sb_in_flight(const struct tcp_sock *tp);
+/* SND.NXT inside a SACKed range (resending after a timeout) moves past it. */
+void tcp_sb_skip(struct tcp_sock *tp);
+/* n bytes from seq, cut at the next SACKed range: never resend SACKed data. */
+uint32_t tcp_sb_clip(const struct tcp_sock *tp, uint32_t seq, uint32_t n);
+/* The retransmission timer fired: SACK recovery ends (Linux CA_Loss). */
+void tcp_sb_on_rto(struct tcp_sock *tp);
+
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
 /* Data arrived: ACK now or arm the delayed-ACK timer. */
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len);
@@ -185,6 +206,11 @@ void tcp_child_unlink(struct tcp_sock *child);
 /* ---- sockopt.c: IPPROTO_TCP options and TCP_INFO --------------------- */
 int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len);
 int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len);
+
+/* One SYNACK_TRACE_STATE event (nothing without a trace hook or a why). */
+void tcp_trace_conn_state(struct synack_stack *st, uint64_t conn, int fd, uint32_t laddr,
+			  uint16_t lport, uint32_t raddr, uint16_t rport, int old, int state,
+			  const char *why);
 
 /* ---- trace ------------------------------------------------------------- */
 void tcp_trace_seg(struct tcp_sock *tp, struct synack_stack *st, enum synack_trace_kind kind,

@@ -91,19 +91,8 @@ struct tcp_tw *tcp_tw_lookup(struct synack_stack *st, uint32_t laddr, uint16_t l
 /* The entry is the connection now: its state changes are the connection's. */
 static void tw_trace_state(struct tcp_tw *tw, int new_state, const char *why)
 {
-	struct synack_stack *st = tw->st;
-	if (!st->env.trace)
-		return;
-	struct synack_trace ev = {
-		.kind = SYNACK_TRACE_STATE, .now = st->now, .conn = tw->id, .fd = -1,
-		.old_state = tw->substate, .new_state = new_state, .why = why,
-	};
-	ev.local.sin_family = ev.peer.sin_family = AF_INET;
-	ev.local.sin_addr.s_addr = htonl(tw->laddr);
-	ev.local.sin_port = htons(tw->lport);
-	ev.peer.sin_addr.s_addr = htonl(tw->raddr);
-	ev.peer.sin_port = htons(tw->rport);
-	st->env.trace(st->env.ctx, &ev);
+	tcp_trace_conn_state(tw->st, tw->id, -1, tw->laddr, tw->lport, tw->raddr, tw->rport,
+			     tw->substate, new_state, why);
 }
 
 static void tw_arm(struct tcp_tw *tw, synack_time_t timeo)

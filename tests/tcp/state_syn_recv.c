@@ -284,10 +284,36 @@ static void syn_recv__fin_with_final_ack__close_wait(void **state)
 	scn_free(t);
 }
 
+/* The trace sees one connection through the handshake, request entry
+ * and child alike: CLOSED -> SYN-RECEIVED at the SYN (Linux's
+ * TCP_NEW_SYN_RECV), SYN-RECEIVED -> ESTABLISHED at the final ACK; and an
+ * expired request goes SYN-RECEIVED -> CLOSED. */
+static void syn_recv__trace__one_connection_from_syn_to_established(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	struct open o = half_open(t);
+	/* The listener's LISTEN, then the request's SYN-RECEIVED. */
+	assert_int_equal(t->nstates, 2);
+	assert_int_equal(t->states[0], SYNACK_LISTEN);
+	assert_int_equal(t->states[1], SYNACK_SYN_RECV);
+	scn_inject(t, 1, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = o.iss + 1));
+	assert_int_equal(t->nstates, 3);
+	assert_int_equal(t->states[2], SYNACK_ESTABLISHED);
+	scn_free(t);
+
+	t = scn_new(NULL);
+	half_open(t);
+	scn_at(t, 63000);
+	assert_int_equal(t->nstates, 3);
+	assert_int_equal(t->states[2], SYNACK_CLOSE);
+	scn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(syn_recv__final_ack__established_and_queued),
+		cmocka_unit_test(syn_recv__trace__one_connection_from_syn_to_established),
 		cmocka_unit_test(syn_recv__retransmitted_syn__synack_again),
 		cmocka_unit_test(syn_recv__no_ack__synack_resent_then_dropped),
 		cmocka_unit_test(syn_recv__rst_at_rcv_nxt__child_gone_listener_stays),

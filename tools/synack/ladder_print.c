@@ -2,6 +2,7 @@
  * Laying out a recorded ladder: decide which segments fit in one row,
  * build the rows' cells, size the columns and print.
  */
+#include "segtext.h"
 #include "ladder_int.h"
 
 #include <stdlib.h>
@@ -56,23 +57,6 @@ static void decide_merges(const struct ladder *lad, bool *merged)
 	}
 }
 
-static void flags_text(uint8_t flags, char *buf, size_t len)
-{
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} order[] = {
-		{0x02, "SYN"}, {0x01, "FIN"}, {0x04, "RST"}, {0x08, "PSH"},
-		{0x10, "ACK"}, {0x20, "URG"}, {0x40, "ECE"}, {0x80, "CWR"},
-	};
-	size_t n = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if (flags & order[i].bit)
-			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s", n ? "," : "",
-					      order[i].name);
-}
-
 /* RFC 9293 notation: <SEQ=100><ACK=301><CTL=SYN,ACK>, plus <DATA=n>. */
 static void seg_text(const struct lad_seg *s, char *buf, size_t len)
 {
@@ -80,13 +64,7 @@ static void seg_text(const struct lad_seg *s, char *buf, size_t len)
 		snprintf(buf, len, "(not a TCP segment, %zu bytes)", s->pkt_len);
 		return;
 	}
-	char ctl[40], ack[24] = "", data[24] = "";
-	flags_text(s->flags, ctl, sizeof(ctl));
-	if (s->flags & 0x10)
-		snprintf(ack, sizeof(ack), "<ACK=%lu>", (unsigned long)s->ack);
-	if (s->len)
-		snprintf(data, sizeof(data), "<DATA=%lu>", (unsigned long)s->len);
-	snprintf(buf, len, "<SEQ=%lu>%s<CTL=%s>%s", (unsigned long)s->seq, ack, ctl, data);
+	seg_text_format(s->flags, s->seq, s->ack, s->len, buf, len);
 }
 
 static const char *state_name(int state)

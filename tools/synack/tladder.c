@@ -1,6 +1,7 @@
 /*
  * The TUN demo's ladder (tladder.h): a list of rows, and their layout.
  */
+#include "segtext.h"
 #include "tladder.h"
 
 #include <stdlib.h>
@@ -59,23 +60,7 @@ void tl_free(struct tladder *tl)
 /* RFC 9293 notation: <SEQ=100><ACK=301><CTL=SYN,ACK>, plus <DATA=n>. */
 static void seg_text(const struct tl_row *r, char *buf, size_t len)
 {
-	static const struct {
-		uint8_t bit;
-		const char *name;
-	} order[] = {
-		{0x02, "SYN"}, {0x01, "FIN"}, {0x04, "RST"}, {0x08, "PSH"},
-		{0x10, "ACK"}, {0x20, "URG"}, {0x40, "ECE"}, {0x80, "CWR"},
-	};
-	char ctl[40] = "", ack[24] = "", data[24] = "";
-	size_t n = 0;
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		if ((r->flags & order[i].bit) && n < sizeof(ctl))
-			n += (size_t)snprintf(ctl + n, sizeof(ctl) - n, "%s%s", n ? "," : "", order[i].name);
-	if (r->flags & 0x10)
-		snprintf(ack, sizeof(ack), "<ACK=%lu>", (unsigned long)r->ack);
-	if (r->len)
-		snprintf(data, sizeof(data), "<DATA=%lu>", (unsigned long)r->len);
-	snprintf(buf, len, "<SEQ=%lu>%s<CTL=%s>%s", (unsigned long)r->seq, ack, ctl, data);
+	seg_text_format(r->flags, r->seq, r->ack, r->len, buf, len);
 }
 
 static const char *rfc_name(int state)
