@@ -55,6 +55,10 @@ struct synack_config {
 	int tcp_keepalive_intvl;       /* 75 s */
 	int tcp_keepalive_probes;      /* 9 */
 	int tcp_notsent_lowat;         /* Linux UINT_MAX (no limit); INT_MAX here */
+	int tcp_min_tso_segs;          /* 2: least segments in a burst (TSO packet) */
+	int tcp_tso_rtt_log;           /* 9: bursts grow under 2^9 us of min RTT */
+	int tcp_pacing_ss_ratio;       /* 200 (%): pacing rate in slow start */
+	int tcp_pacing_ca_ratio;       /* 120 (%): pacing rate after */
 	int tcp_max_syn_backlog;       /* 2048 */
 	int tcp_max_orphans;           /* 131072 */
 	int tcp_max_tw_buckets;        /* 131072 */

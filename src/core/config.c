@@ -36,6 +36,10 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_keepalive_intvl", tcp_keepalive_intvl, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_keepalive_probes", tcp_keepalive_probes, 1, 1, 127),
 	CFG("net.ipv4.tcp_notsent_lowat", tcp_notsent_lowat, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_min_tso_segs", tcp_min_tso_segs, 1, 1, 255),
+	CFG("net.ipv4.tcp_tso_rtt_log", tcp_tso_rtt_log, 1, 0, 15),
+	CFG("net.ipv4.tcp_pacing_ss_ratio", tcp_pacing_ss_ratio, 1, 0, 3000),
+	CFG("net.ipv4.tcp_pacing_ca_ratio", tcp_pacing_ca_ratio, 1, 0, 3000),
 	CFG("net.ipv4.tcp_max_syn_backlog", tcp_max_syn_backlog, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_max_orphans", tcp_max_orphans, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_max_tw_buckets", tcp_max_tw_buckets, 1, 0, INT_MAX),
@@ -76,6 +80,10 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_keepalive_intvl = 75;
 	c->tcp_keepalive_probes = 9;
 	c->tcp_notsent_lowat = INT_MAX;
+	c->tcp_min_tso_segs = 2;
+	c->tcp_tso_rtt_log = 9;
+	c->tcp_pacing_ss_ratio = 200;
+	c->tcp_pacing_ca_ratio = 120;
 	c->tcp_max_syn_backlog = 2048;
 	c->tcp_max_orphans = 131072;
 	c->tcp_max_tw_buckets = 131072;

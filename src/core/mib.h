@@ -60,6 +60,7 @@
 	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
 	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \
 	X(TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard") \
+	X(TCP_SACK_RENEGING, "TcpExtTCPSACKReneging") \
 	X(TCP_LOSS_UNDO, "TcpExtTCPLossUndo") \
 	X(TCP_ORIG_DATA_SENT, "TcpExtTCPOrigDataSent") \
 	X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \

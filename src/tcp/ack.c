@@ -2,7 +2,10 @@
  * When to acknowledge, in Linux's shape (RFC 9293 3.8.6.3, RFC 1122
  * 4.2.3.2): quick ACKs at the start of a connection, an immediate ACK for
  * out-of-order or hole-filling data and for every second full segment,
- * otherwise the delayed-ACK timer (40 ms, Linux TCP_DELACK_MIN).
+ * otherwise the delayed-ACK timer: ato (from 40 ms, Linux TCP_ATO_MIN)
+ * adapts to the arrival gaps and to the timer firing, bounded by srtt
+ * and 200 ms; pingpong mode (a quick reply, or TCP_QUICKACK 0) leaves
+ * the ACK to the reply.
  */
 #include "tcp/tcp.h"
 
@@ -19,6 +22,52 @@ void tcp_enter_quickack_mode(struct tcp_sock *tp)
 		tp->quickack = q;
 }
 
+/* Linux tcp_event_data_recv on jiffies at HZ=1000: the first data starts
+ * ato at 40 ms with quick ACKs; later arrivals pull ato towards their
+ * gap (a gap of 20 ms or less towards 40 ms), bounded by the RTO; a gap
+ * over the RTO means the sender restarts, so ACK quickly again. */
+static void ato_on_data(struct tcp_sock *tp)
+{
+	synack_time_t now = tp->sk.st->now;
+	uint32_t m = (uint32_t)(now / 1000 - tp->lrcvtime / 1000) * 1000;
+	uint32_t rto = tp->rto_us / 1000 * 1000;
+	if (!tp->ato_started) {
+		tp->ato_started = true;
+		tcp_enter_quickack_mode(tp);
+		tp->ato_us = TCP_DELACK_MIN_US;
+	} else if (m <= TCP_DELACK_MIN_US / 2) {
+		tp->ato_us = tp->ato_us / 2 / 1000 * 1000 + TCP_DELACK_MIN_US / 2;
+	} else if (m < tp->ato_us) {
+		tp->ato_us = tp->ato_us / 2 / 1000 * 1000 + m;
+		if (tp->ato_us > rto)
+			tp->ato_us = rto;
+	} else if (m > rto) {
+		tcp_enter_quickack_mode(tp);
+	}
+	tp->lrcvtime = now;
+}
+
+/* Linux tcp_send_delayed_ack: above 40 ms, ato is held to the smoothed
+ * RTT (at least 40 ms) and to 500 ms (200 ms in pingpong mode); always
+ * to TCP_DELACK_MAX. */
+static uint32_t delack_timeout(const struct tcp_sock *tp)
+{
+	uint32_t ato = tp->ato_us;
+	if (ato > TCP_DELACK_MIN_US) {
+		uint32_t max = tp->pingpong ? TCP_DELACK_MAX_US : 500000;
+		if (tp->srtt_us) {
+			uint32_t rtt = tp->srtt_us / 1000 * 1000;
+			if (rtt < TCP_DELACK_MIN_US)
+				rtt = TCP_DELACK_MIN_US;
+			if (rtt < max)
+				max = rtt;
+		}
+		if (ato > max)
+			ato = max;
+	}
+	return ato < TCP_DELACK_MAX_US ? ato : TCP_DELACK_MAX_US;
+}
+
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 {
 	struct synack_stack *st = tp->sk.st;
@@ -26,12 +75,13 @@ void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 		tp->ack_now = true;
 		return;
 	}
-	if (tp->bytes_received == len)
-		tcp_enter_quickack_mode(tp); /* first data */
-	else if (st->now - tp->last_data_recv > tp->rto_us)
-		tcp_enter_quickack_mode(tp); /* Linux: a gap over RTO, the sender restarts */
-	if (tp->quickack) {
-		tp->quickack--;
+	(void)len;
+	ato_on_data(tp);
+	/* Linux tcp_in_quickack_mode: no quick ACKs in pingpong mode;
+	 * tcp_dec_quickack_mode: the last one deflates ato. */
+	if (tp->quickack && !tp->pingpong) {
+		if (--tp->quickack == 0)
+			tp->ato_us = TCP_DELACK_MIN_US;
 		tp->ack_now = true;
 		return;
 	}
@@ -42,13 +92,62 @@ void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 	if (!timer_armed(&tp->delack_timer)) {
 		tp->delack_pending = true;
 		timer_arm(&st->wheel, &tp->delack_timer,
-			  (st->now + tp->ato_us + 999) / 1000);
+			  (st->now + delack_timeout(tp) + 999) / 1000);
 	}
+}
+
+/* Linux tcp_measure_rcv_mss: a segment of at least rcv_mss sets the
+ * estimate (up to our MSS; with PSH it marks the ACK pushed). A shorter one of 536 bytes or more, or one
+ * of 88 or more without PSH, URG or FIN, is taken as the sender's size
+ * once two in a row match; any other marks the ACK "pushed". */
+void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len, uint8_t flags)
+{
+	if (len >= tp->rcv_mss) {
+		tp->rcv_mss = (uint16_t)(len < tp->advmss ? len : tp->advmss);
+		/* Linux 6.7+: a full-sized segment with PSH marks the
+		 * ACK pushed too, so a reader draining it ACKs at once. */
+		if (flags & TCP_PSH)
+			tp->ack_pushed = true;
+		return;
+	}
+	if (len >= TCP_DEFAULT_MSS || (len >= TCP_MIN_MSS && !(flags & (TCP_PSH | TCP_FIN | TCP_URG)))) {
+		uint16_t lss = tp->last_seg_size;
+		tp->last_seg_size = (uint16_t)len;
+		if (len == lss) {
+			tp->rcv_mss = (uint16_t)len;
+			return;
+		}
+	}
+	if (tp->ack_pushed)
+		tp->ack_pushed2 = true;
+	tp->ack_pushed = true;
+}
+
+/* Linux tcp_cleanup_rbuf's first test, after a read of copied bytes: an
+ * owed (delayed) ACK goes now if over a segment is unacked, or if the
+ * read drained the queue after a pushed segment (twice, or once outside
+ * pingpong mode). */
+bool tcp_ack_after_read(const struct tcp_sock *tp, uint32_t copied)
+{
+	if (!tp->delack_pending)
+		return false;
+	if (tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss)
+		return true;
+	bool drained = rcvq_len(&tp->rcvq) == 0 && tp->rcvq.nooo == 0;
+	return copied > 0 && drained && (tp->ack_pushed2 || (tp->ack_pushed && !tp->pingpong));
+}
+
+void tcp_event_data_sent(struct tcp_sock *tp)
+{
+	synack_time_t now = tp->sk.st->now;
+	if (tp->ato_started && (now / 1000 - tp->lrcvtime / 1000) * 1000 < tp->ato_us)
+		tp->pingpong = true;
 }
 
 void tcp_ack_sent(struct tcp_sock *tp)
 {
 	tp->ack_now = false;
+	tp->ack_pushed = tp->ack_pushed2 = false;
 	if (tp->delack_pending) {
 		tp->delack_pending = false;
 		timer_cancel(&tp->sk.st->wheel, &tp->delack_timer);

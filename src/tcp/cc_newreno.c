@@ -28,7 +28,15 @@ static uint32_t half_flight(const struct tcp_sock *tp)
 
 void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 {
+	/* Segments that brought duplicate ACKs were delivered then; the
+	 * ACK that covers them delivers the rest, at least one (Linux
+	 * tcp_remove_reno_sacks: cwnd grows by what was delivered). */
+	uint32_t delivered_segs = (acked + tp->mss - 1) / tp->mss;
+	if (!tp->in_recovery)
+		delivered_segs = delivered_segs > tp->dupacks + 1 ? delivered_segs - tp->dupacks : 1;
 	tp->dupacks = 0;
+	if (tp->sack_recovery)
+		return; /* PRR sets cwnd (scoreboard.c) */
 	if (tp->in_recovery) {
 		if (seq_geq(tp->snd_una, tp->recover)) {
 			/* Full acknowledgment (RFC 6582 3.2 step 3). */
@@ -45,8 +53,7 @@ void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 		return;
 	}
 	if (tp->cwnd < tp->ssthresh) {
-		uint32_t segs = (acked + tp->mss - 1) / tp->mss;
-		tp->cwnd += segs ? segs : 1; /* slow start, RFC 5681 3.1 */
+		tp->cwnd += delivered_segs ? delivered_segs : 1; /* slow start, RFC 5681 3.1 */
 		return;
 	}
 	/* Congestion avoidance: one segment per window of ACKed segments. */
@@ -60,6 +67,10 @@ void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 void tcp_cc_on_dupack(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
+	/* With SACK agreed Linux counts SACKed segments, not duplicate
+	 * ACKs (tcp_add_reno_sack is for non-SACK flows): scoreboard.c. */
+	if (tcp_sb_on(tp))
+		return;
 	if (tp->in_recovery) {
 		tp->cwnd++; /* RFC 6582 3.2 step 3: inflate */
 		tcp_output(tp);
@@ -96,4 +107,5 @@ void tcp_cc_on_rto(struct tcp_sock *tp)
 	tp->dupacks = 0;
 	tp->in_recovery = false;
 	tp->recover = tp->snd_max;
+	tcp_sb_on_rto(tp);
 }

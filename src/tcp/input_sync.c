@@ -243,7 +243,8 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 }
 
 /* SND.UNA advances: drop acked bytes, time the round trip, grow cwnd. */
-static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg *seg)
+static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg *seg,
+			uint32_t delivered)
 {
 	struct synack_stack *st = tp->sk.st;
 	uint32_t acked = ack - tp->snd_una;
@@ -267,7 +268,9 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg 
 	tp->retransmits = 0;
 	tp->backoff = 0;
 	tp->retrans_stamp = 0;
-	tcp_cc_on_ack(tp, acked);
+	/* With SACK, cwnd grows by what this ACK delivered: bytes SACKed
+	 * before counted then (Linux tcp_cong_avoid's acked_sacked). */
+	tcp_cc_on_ack(tp, tcp_sb_on(tp) ? delivered : acked);
 	/* RFC 6298 5.3: an ACK of new data restarts the timer (Linux
 	 * tcp_rearm_rto). */
 	if (tp->rtx_kind == RTX_RETRANS)
@@ -332,14 +335,17 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->probes = 0;
 	tp->soft_err = 0; /* Linux tcp_ack: something worked */
 	uint32_t old_wnd = tp->snd_wnd;
-	if (seq_gt(seg->ack, tp->snd_una)) {
-		ack_advance(tp, seg->ack, seg);
+	uint32_t delivered = tcp_sb_update(tp, seg); /* RFC 2018 SACK blocks */
+	bool advanced = seq_gt(seg->ack, tp->snd_una);
+	if (advanced) {
+		ack_advance(tp, seg->ack, seg, delivered);
 	} else if (seg->ack == tp->snd_una && seg->len == 0 &&
 		   !(seg->flags & (TCP_SYN | TCP_FIN)) &&
 		   ((uint32_t)seg->wnd << tp->snd_wscale) == old_wnd &&
 		   tp->snd_max != tp->snd_una) {
 		tcp_cc_on_dupack(tp); /* RFC 5681 2: a duplicate ACK */
 	}
+	tcp_sb_after_ack(tp, delivered, advanced); /* RFC 6675 recovery */
 	if (seq_leq(tp->snd_una, seg->ack))
 		ack_window(tp, seg);
 
@@ -412,8 +418,8 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->rcv_nxt += advanced;
 	tcp_sack_after_queue(tp, seg->seq, in_order);
 	tp->bytes_received += advanced;
-	if (seg->len > tp->rcv_mss && seg->len <= tp->advmss)
-		tp->rcv_mss = (uint16_t)seg->len;
+	if (in_order)
+		tcp_measure_rcv_mss(tp, seg->len, seg->flags);
 	tcp_ack_schedule(tp, in_order && !filled_hole, seg->len); /* reads the last arrival */
 	tp->last_data_recv = st->now;
 	if (advanced)

@@ -97,6 +97,7 @@ static struct tcp_sock *make_child(struct tcp_sock *lsn, const struct tcp_seg *s
 	c->iss = ci->iss;
 	c->snd_una = c->snd_sml = ci->iss;
 	c->snd_nxt = c->snd_max = ci->iss + 1;
+	c->pushed_seq = ci->iss + 1; /* Linux tcp_create_openreq_child */
 	c->total_retrans = ci->num_retrans;
 	/* Linux tcp_synack_rtt_meas: the SYN-ACK's round trip, unless it was
 	 * sent again (Karn); without one the RTO falls back to 3 s. */

@@ -125,6 +125,7 @@ static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 		seg.data = st->scratch;
 		seg.len = len;
 		tp->last_data_sent = st->now;
+		tcp_event_data_sent(tp);
 	}
 	tcp_emit(st, tp, &seg, retrans);
 }
@@ -186,16 +187,44 @@ static uint32_t eor_room(struct tcp_sock *tp, uint32_t seq)
 	return 0;
 }
 
-/* PSH on the segment that holds the end of a send without MSG_MORE
- * (Linux tcp_mark_push on the tail skb) or ends a record. */
-static bool seg_push(const struct tcp_sock *tp, uint32_t seq, uint32_t n)
+/*
+ * PSH for the segment of n bytes at SND.NXT (push.c): Linux sends bursts
+ * (TSO packets of at most tcp_tso_segs segments and half the cwnd,
+ * tcp_cwnd_test) and the device puts a packet's flags on its last
+ * segment. unsent, room and cwnd_room are counted from SND.NXT before
+ * this segment; *burst counts the segments of the current burst.
+ */
+static bool seg_psh(struct tcp_sock *tp, uint32_t n, uint32_t unsent, uint32_t room,
+		    uint32_t cwnd_room, unsigned *burst)
 {
-	if (seq_lt(seq, tp->push_seq) && !seq_gt(tp->push_seq, seq + n))
-		return true;
+	uint32_t end = tp->snd_nxt + n;
+	/* Resent after a timeout: PSH where a pushed buffer ends (Linux
+	 * resends its skbs, cut to the cwnd by tcp_fragment, PSH last). */
+	if (seq_lt(tp->snd_nxt, tp->snd_max))
+		return tcp_skb_ends_at(tp, end) && tcp_skb_psh(tp, end);
+	uint32_t half = tp->cwnd / 2 ? tp->cwnd / 2 : 1;
+	uint32_t limit = tcp_tso_segs(tp);
+	if (limit > half)
+		limit = half;
+	uint32_t left = unsent - n, next = left < send_mss(tp) ? left : send_mss(tp);
+	/* Will the loop stop after this segment (end of data, windows, a
+	 * held tail)? Then the burst ends here. */
+	bool stop = !left || room - n < next || cwnd_room - n < next ||
+		    (next == left && next < send_mss(tp) && !small_segment_ok(tp, next, left));
+	/* A burst stops at a record's end only: Linux 6.10+ tcp_grow_skb
+	 * pulls the next buffer's bytes into the packet being sent. */
+	bool rec_end = false;
 	for (unsigned i = 0; i < tp->neor; i++)
-		if (tp->eor[i] == seq + n)
-			return true;
-	return false;
+		rec_end |= tp->eor[i] == end;
+	if (++*burst < limit && !stop && !rec_end)
+		return false;
+	unsigned segs = *burst;
+	*burst = 0;
+	/* __tcp_transmit_skb forces PSH on every packet of more than one
+	 * segment (to flush the receiver's GRO); one segment has PSH only
+	 * where a pushed buffer ends (tcp_mark_push; tcp_fragment keeps it
+	 * on the tail). */
+	return segs > 1 || (tcp_skb_ends_at(tp, end) && tcp_skb_psh(tp, end));
 }
 
 /* Send n bytes at SND.NXT (new, or again after a timeout rewound it). */
@@ -204,6 +233,8 @@ static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 	bool retrans = seq_lt(tp->snd_nxt, tp->snd_max);
 	if (!retrans)
 		MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
+	if (!retrans && tp->sack_recovery)
+		tp->prr_out++; /* RFC 6937: new data counts as sent in recovery */
 	if (!tp->rtt_sampling && !retrans) {
 		tp->rtt_sampling = true;
 		tp->rtt_seq = tp->snd_nxt;
@@ -218,19 +249,28 @@ static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 /* Send data from SND.NXT while the windows allow; returns segments sent. */
 static unsigned send_data(struct tcp_sock *tp)
 {
-	unsigned sent = 0;
+	unsigned sent = 0, burst = 0;
+	tcp_skbm_prune(tp);
 	for (;;) {
+		tcp_sb_skip(tp); /* resending after a timeout: not what is SACKed */
 		uint32_t unsent = tcp_unsent(tp);
 		if (unsent == 0)
 			return sent;
+		/* cwnd bounds what is in flight: with SACK, less what is
+		 * SACKed, or RFC 6675's pipe in recovery (Linux
+		 * tcp_packets_in_flight); else SND.NXT - SND.UNA. */
 		uint32_t cwnd_bytes = tp->cwnd * tp->mss;
-		uint32_t wnd = tp->snd_wnd < cwnd_bytes ? tp->snd_wnd : cwnd_bytes;
-		uint32_t wnd_end = tp->snd_una + wnd;
+		uint32_t flight = tcp_sb_in_flight(tp);
+		uint32_t cwnd_room = cwnd_bytes > flight ? cwnd_bytes - flight : 0;
+		uint32_t wnd_end = seq_min(tp->snd_una + tp->snd_wnd, tp->snd_nxt + cwnd_room);
 		if (!seq_gt(wnd_end, tp->snd_nxt))
 			return sent;
 		uint32_t room = wnd_end - tp->snd_nxt;
 		uint32_t mss = send_mss(tp);
 		uint32_t n = unsent < mss ? unsent : mss;
+		uint32_t whole = tcp_sb_clip(tp, tp->snd_nxt, n);
+		bool clipped = whole < n; /* a hole before SACKed data goes as is */
+		n = whole;
 		/* A segment stops at a record's end; one that is not the
 		 * queue's tail goes out as a full one would (Linux applies
 		 * Nagle and cork to the last skb only). */
@@ -242,10 +282,10 @@ static unsigned send_data(struct tcp_sock *tp)
 			n = room;
 			rec_end = false;
 		}
-		if (n < mss && !(rec_end && n < unsent) && !small_segment_ok(tp, n, unsent))
+		if (n < mss && !clipped && !(rec_end && n < unsent) && !small_segment_ok(tp, n, unsent))
 			return sent;
 		uint8_t flags = TCP_ACK;
-		if (seg_push(tp, tp->snd_nxt, n))
+		if (seg_psh(tp, n, unsent, room, cwnd_room, &burst))
 			flags |= TCP_PSH;
 		/* The FIN rides on the last data segment when it fits. */
 		bool fin = n == unsent && tp->fin_queued && room > n;
@@ -456,20 +496,23 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *in)
 	tcp_emit(st, NULL, &seg, false);
 }
 
-void tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
+uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
 {
 	uint32_t end = tp->snd_una + tp->sndq.len;
+	uint32_t n = 0;
 	if (seq_lt(seq, tp->snd_una))
-		return;
+		return 0;
 	if (seq_lt(seq, end)) {
 		uint32_t mss = send_mss(tp);
-		uint32_t n = end - seq < mss ? end - seq : mss;
+		n = tcp_sb_clip(tp, seq, end - seq < mss ? end - seq : mss);
 		uint8_t flags = TCP_ACK | (seq + n == end ? TCP_PSH : 0);
 		tcp_xmit(tp, seq, flags, n, true);
 	} else if (tp->fin_sent && seq == tp->fin_seq) {
 		tcp_xmit(tp, seq, TCP_FIN | TCP_ACK, 0, true);
+		n = 1;
 	}
 	tp->rtt_sampling = false; /* Karn: no sample across a retransmission */
+	return n;
 }
 
 /* Linux's window probe and keepalive: an ACK one below SND.UNA, which the

@@ -197,6 +197,7 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	/* A recycled TIME-WAIT tuple continues past the old sequence space. */
 	tp->iss = tw_isn ? tw_isn : tcp_isn(st, tp->laddr, tp->lport, addr, port);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_sml = tp->iss;
+	tp->pushed_seq = tp->iss + 1; /* Linux: write_seq once the SYN is queued */
 	tp->connect_reported = false;
 	sk->err = 0;
 	sk->shut_rd = sk->shut_wr = false;
@@ -228,7 +229,8 @@ static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t 
 		if (room == 0 && took) {
 			/* A full buffer: push it; what is left unsent of it is
 			 * still a buffer with room (Linux splits the skb). */
-			tp->push_seq = tp->snd_una + tp->sndq.len;
+			if (tcp_forced_push(tp))
+				tcp_mark_push(tp);
 			tcp_output(tp);
 			unsent = tcp_unsent(tp);
 			room = unsent % goal ? goal - unsent % goal : 0;
@@ -239,7 +241,9 @@ static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t 
 			room = goal;
 		}
 		uint32_t want = n - took < room ? n - took : room;
+		uint32_t end = tp->snd_una + tp->sndq.len;
 		uint32_t got = ring_append(&tp->sndq, tp->sndbuf, (const char *)buf + took, want);
+		tcp_skb_grow(tp, end, got);
 		took += got;
 		if (got < want)
 			break;
@@ -276,17 +280,21 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 		return fail(EAGAIN); /* our limit on queued records */
 	if ((flags & MSG_EOR) && !tp->eor && !(tp->eor = malloc(TCP_EOR_MAX * sizeof(*tp->eor))))
 		return fail(ENOBUFS);
+	bool cleared = tcp_write_begin(tp);
 	uint32_t took = tcp_notsent_lowat(tp) < (uint32_t)INT_MAX
 		? tcp_append_lowat(tp, buf, n)
-		: ring_append(&tp->sndq, tp->sndbuf, buf, n);
-	if (took == 0)
+		: tcp_append(tp, buf, n);
+	if (took == 0) {
+		tcp_write_nothing(tp, cleared);
 		return fail(EAGAIN);
+	}
 	uint32_t end = tp->snd_una + tp->sndq.len;
-	/* Linux tcp_push: a send without MSG_MORE marks PSH at its end and
-	 * pushes; with MSG_MORE this call is corked. MSG_EOR ends a record
-	 * (only when all of it was taken). */
-	if (!(flags & MSG_MORE))
-		tp->push_seq = end;
+	/* Linux tcp_push: a send without MSG_MORE, one cut short by a full
+	 * buffer (wait_for_space drops MSG_MORE), or a forced push marks PSH
+	 * on its last buffer and pushes; with MSG_MORE this call is corked.
+	 * MSG_EOR ends a record (only when all of it was taken). */
+	if (!(flags & MSG_MORE) || took < n || tcp_forced_push(tp))
+		tcp_mark_push(tp);
 	if ((flags & MSG_EOR) && took == n)
 		tp->eor[tp->neor++] = end;
 	tp->more = flags & MSG_MORE;
@@ -297,9 +305,15 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a
  * window that has at least doubled, so a stalled sender resumes. */
-static void tcp_window_after_read(struct tcp_sock *tp)
+static void tcp_window_after_read(struct tcp_sock *tp, uint32_t copied)
 {
-	if (!tcp_synchronized(tp->state) || tp->fin_rcvd || tp->state == SYNACK_SYN_RECV)
+	if (!tcp_synchronized(tp->state) || tp->state == SYNACK_SYN_RECV)
+		return;
+	if (tcp_ack_after_read(tp, copied)) {
+		tcp_send_ack(tp);
+		return;
+	}
+	if (tp->fin_rcvd)
 		return;
 	uint32_t now_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
 	uint32_t new_wnd = tcp_select_window(tp);
@@ -318,7 +332,7 @@ static ssize_t tcp_recv(struct sock *sk, void *buf, size_t len, int flags)
 		ring_peek(&tp->rcvq.r, 0, buf, n);
 		if (!(flags & MSG_PEEK)) {
 			rcvq_consume(&tp->rcvq, n);
-			tcp_window_after_read(tp);
+			tcp_window_after_read(tp, n);
 		}
 		return n;
 	}

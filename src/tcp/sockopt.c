@@ -63,15 +63,24 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 		}
 		return 0;
 	case TCP_QUICKACK:
-		/* Linux: nonzero leaves pingpong mode and sends an owed ACK;
-		 * an even value (re)enters pingpong mode. */
-		if (v) {
-			tp->pingpong = false;
-			if (tp->delack_pending)
-				tcp_send_ack(tp);
-		}
-		if (!(v & 1))
+		/* Linux __tcp_sock_set_quickack: 0 enters pingpong mode;
+		 * nonzero leaves it and, with an ACK owed in ESTABLISHED or
+		 * CLOSE-WAIT, marks it pushed and sends it if a read could
+		 * (tcp_cleanup_rbuf: the receive queue is empty); an even
+		 * value then re-enters pingpong mode. */
+		if (!v) {
 			tp->pingpong = true;
+			return 0;
+		}
+		tp->pingpong = false;
+		if ((tp->state == SYNACK_ESTABLISHED || tp->state == SYNACK_CLOSE_WAIT) &&
+		    tp->delack_pending) {
+			tp->ack_pushed = true;
+			if (tcp_ack_after_read(tp, 1))
+				tcp_send_ack(tp);
+			if (!(v & 1))
+				tp->pingpong = true;
+		}
 		return 0;
 	case TCP_INQ:
 		if (v < 0 || v > 1)
@@ -135,8 +144,8 @@ static uint8_t ca_state(const struct tcp_sock *tp)
 		return 3; /* TCP_CA_Recovery */
 	if (tp->retransmits && tcp_synchronized(tp->state))
 		return 4; /* TCP_CA_Loss */
-	if (tp->dupacks)
-		return 1; /* TCP_CA_Disorder */
+	if (tp->dupacks || tp->nsacked)
+		return 1; /* TCP_CA_Disorder: duplicate ACKs or SACKed data */
 	return 0;
 }
 
@@ -172,6 +181,10 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_rcv_mss = tp->rcv_mss;
 	ti->tcpi_unacked = tcp_packets_in_flight(tp);
 	ti->tcpi_retrans = tp->retransmits ? tcp_packets_in_flight(tp) : 0;
+	uint32_t sb_retrans;
+	tcp_sb_info(tp, &ti->tcpi_sacked, &ti->tcpi_lost, &sb_retrans);
+	if (tp->sack_recovery)
+		ti->tcpi_retrans = sb_retrans;
 	ti->tcpi_last_data_sent = ms_since(tp, tp->last_data_sent);
 	ti->tcpi_last_data_recv = ms_since(tp, tp->last_data_recv);
 	ti->tcpi_last_ack_recv = ms_since(tp, tp->last_ack_recv);
@@ -191,6 +204,8 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_segs_in = (uint32_t)tp->segs_in;
 	ti->tcpi_notsent_bytes = tcp_unsent(tp);
 	ti->tcpi_min_rtt = tp->min_rtt_us; /* ~0U before a sample, as Linux */
+	ti->tcpi_pacing_rate = tcp_pacing_rate(tp); /* sk_pacing_rate (push.c) */
+	ti->tcpi_max_pacing_rate = UINT64_MAX;      /* SO_MAX_PACING_RATE unset */
 	ti->tcpi_data_segs_in = (uint32_t)tp->data_segs_in;
 	ti->tcpi_data_segs_out = (uint32_t)tp->data_segs_out;
 	/* Without SACK scoreboard hints, delivered = segments acked:

@@ -32,6 +32,15 @@ static inline bool tcp_synchronized(int s)
 /* MSG_EOR marks a socket keeps queued at once (more: EAGAIN). */
 #define TCP_EOR_MAX 32
 
+/* Send buffers (Linux write-queue skbs) whose ends we remember (push.c);
+ * past it the oldest are forgotten (they only decide a resend's PSH). */
+#define TCP_SKBM_MAX 64
+
+struct tcp_skb_mark {
+	uint32_t end;                    /* sequence number after its last byte */
+	bool psh;                        /* Linux tcp_mark_push set TCPHDR_PSH */
+};
+
 struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
@@ -123,6 +132,7 @@ struct tcp_sock {
 	struct tcp_sack_block sacked[TCP_SB_MAX];
 	uint8_t nsacked;
 	bool sack_recovery;              /* in_recovery entered by SACK */
+	bool sb_loss;                    /* timed out, until RECOVER is acked (Linux CA_Loss) */
 	uint32_t high_rxt;
 	uint32_t prr_delivered, prr_out, prior_cwnd;
 	unsigned probes;                 /* zero-window or keepalive probes */
@@ -131,7 +141,14 @@ struct tcp_sock {
 	bool ack_now;                    /* an ACK is owed at once */
 	bool delack_pending;
 	unsigned quickack;               /* quick ACKs left */
-	uint32_t ato_us;
+	uint32_t ato_us;                 /* delayed-ACK timeout, adapts (ack.c) */
+	synack_time_t lrcvtime;          /* last in-order data (Linux icsk_ack.lrcvtime) */
+	bool ato_started;                /* data seen: ato adapts from here */
+	/* A short segment (PSH or tiny) arrived since the last ACK; twice
+	 * (Linux ICSK_ACK_PUSHED, PUSHED2): a read that drains the queue
+	 * then sends the owed ACK (tcp_cleanup_rbuf). */
+	bool ack_pushed, ack_pushed2;
+	uint16_t last_seg_size;          /* Linux icsk_ack.last_seg_size */
 
 	/* Timers: retransmit/persist, delayed ACK, keepalive/FIN-WAIT-2/TIME-WAIT. */
 	struct timer rtx_timer, delack_timer, keep_timer;
@@ -156,7 +173,12 @@ struct tcp_sock {
 	bool cork, more, force_push;
 	bool pingpong;                   /* TCP_QUICKACK 0 (reads back 0) */
 	bool recv_inq;                   /* TCP_INQ */
-	uint32_t push_seq;               /* end of the last send without MSG_MORE: PSH there */
+	/* Linux's write-queue skbs as the wire sees them (push.c): each
+	 * unacknowledged buffer's end and PSH mark, oldest first; the last
+	 * ends at the queue's end. pushed_seq is Linux's tp->pushed_seq. */
+	struct tcp_skb_mark skbm[TCP_SKBM_MAX];
+	unsigned nskbm;
+	uint32_t pushed_seq;
 	/* MSG_EOR record ends still queued: no segment spans one (Linux never
 	 * appends to an skb marked EOR); oldest first. TCP_EOR_MAX entries,
 	 * allocated at the first MSG_EOR so other connections pay nothing. */

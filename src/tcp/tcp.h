@@ -89,7 +89,9 @@ void tcp_emit_reply(struct synack_stack *st, const struct tcp_seg *seg, bool ret
 /* RST or RST-ACK answering seg when no connection wants it (3.10.7.1). */
 void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
 /* Resend the segment at seq (one MSS at most), e.g. for fast retransmit. */
-void tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq);
+/* Returns the sequence space sent (0 if none): less than an MSS when
+ * SACKed data or our own SACK blocks (send MSS) cut it short. */
+uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq);
 /* Zero-window probe or keepalive: an ACK with SEQ=SND.UNA-1 (Linux). */
 void tcp_send_probe(struct tcp_sock *tp);
 /* The peer's window cannot take the next segment (Linux tcp_snd_wnd_test). */
@@ -102,6 +104,30 @@ uint32_t tcp_select_window(struct tcp_sock *tp);
 uint32_t tcp_unsent(const struct tcp_sock *tp);
 /* Forget MSG_EOR marks the peer has acknowledged. */
 void tcp_eor_prune(struct tcp_sock *tp);
+
+/* ---- push.c: Linux's send buffers, PSH marks and burst size ---------- */
+/* tcp_xmit_size_goal: the largest send buffer, whole MSS. */
+uint32_t tcp_size_goal(const struct tcp_sock *tp);
+/* Forget buffers the peer has acknowledged. */
+void tcp_skbm_prune(struct tcp_sock *tp);
+/* A write starts: the last unsent buffer it appends to loses PSH (true
+ * if it had it); tcp_write_nothing gives it back if nothing was taken. */
+bool tcp_write_begin(struct tcp_sock *tp);
+void tcp_write_nothing(struct tcp_sock *tp, bool cleared);
+/* n bytes were appended at end (the old queue end): fill buffers. */
+void tcp_skb_grow(struct tcp_sock *tp, uint32_t end, uint32_t n);
+/* Linux forced_push / tcp_mark_push (on the last buffer). */
+bool tcp_forced_push(const struct tcp_sock *tp);
+void tcp_mark_push(struct tcp_sock *tp);
+/* Does a buffer end at seq; has the buffer holding the byte before seq PSH. */
+bool tcp_skb_ends_at(const struct tcp_sock *tp, uint32_t seq);
+bool tcp_skb_psh(const struct tcp_sock *tp, uint32_t seq);
+/* tcp_update_pacing_rate: bytes per second, UINT64_MAX before an RTT sample. */
+uint64_t tcp_pacing_rate(const struct tcp_sock *tp);
+/* tcp_tso_segs: segments in one burst (a TSO packet) at most. */
+uint32_t tcp_tso_segs(const struct tcp_sock *tp);
+/* tcp_sendmsg's copy loop: append, pushing full buffers; bytes taken. */
+uint32_t tcp_append(struct tcp_sock *tp, const void *buf, uint32_t n);
 
 /* ---- sack.c: the receiver's SACK and D-SACK blocks (RFC 2018, 2883) -- */
 /* Data wholly or partly below RCV.NXT arrived: D-SACK [seq, min(end, RCV.NXT)). */
@@ -136,12 +162,22 @@ void tcp_sb_skip(struct tcp_sock *tp);
 uint32_t tcp_sb_clip(const struct tcp_sock *tp, uint32_t seq, uint32_t n);
 /* The retransmission timer fired: SACK recovery ends (Linux CA_Loss). */
 void tcp_sb_on_rto(struct tcp_sock *tp);
+/* TCP_INFO: segments SACKed, marked lost, resent in SACK recovery. */
+void tcp_sb_info(const struct tcp_sock *tp, uint32_t *sacked, uint32_t *lost, uint32_t *retrans);
 
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
 /* Data arrived: ACK now or arm the delayed-ACK timer. */
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len);
 /* Grant quick ACKs (first data; data we already had). */
 void tcp_enter_quickack_mode(struct tcp_sock *tp);
+/* Data is going out: a reply within ato of the last arrival enters
+ * pingpong (interactive) mode (Linux tcp_event_data_sent). */
+void tcp_event_data_sent(struct tcp_sock *tp);
+/* In-order data of len bytes with flags: the peer's segment size
+ * estimate and the "pushed" marks (Linux tcp_measure_rcv_mss). */
+void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len, uint8_t flags);
+/* After a read: is an owed ACK due now (Linux tcp_cleanup_rbuf)? */
+bool tcp_ack_after_read(const struct tcp_sock *tp, uint32_t copied);
 /* An ACK went out (alone or on data): nothing is owed any more. */
 void tcp_ack_sent(struct tcp_sock *tp);
 

@@ -110,29 +110,59 @@ static bool data_timeout(struct tcp_sock *tp)
 	tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
 	tp->rtt_sampling = false; /* Karn */
 	tp->snd_nxt = tp->snd_una;
-	tcp_retransmit_at(tp, tp->snd_una);
-	tp->snd_nxt = seq_min(tp->snd_una + tp->mss, tp->snd_max);
+	/* SND.NXT goes past what was resent only: a copy cut short (SACKed
+	 * data after it, or our SACK blocks in it) leaves the rest to send. */
+	uint32_t sent = tcp_retransmit_at(tp, tp->snd_una);
+	tp->snd_nxt = seq_min(tp->snd_una + (sent ? sent : tp->mss), tp->snd_max);
 	if (tp->fin_sent && tp->snd_una == tp->fin_seq)
 		tp->snd_nxt = tp->fin_seq + 1;
 	return true;
+}
+
+/* Linux tcp_probe_timer's limit: tcp_retries2 unanswered probes (every
+ * ACK resets the count, so a peer that answers is probed for ever, RFC
+ * 1122 4.2.2.17); an orphan gets tcp_orphan_retries (0 = 8 while its
+ * backed-off RTO is under the maximum, none once it reached it). */
+static bool probes_exhausted(const struct tcp_sock *tp)
+{
+	const struct synack_config *cfg = &tp->sk.st->cfg;
+	unsigned max = (unsigned)cfg->tcp_retries2;
+	if (tp->orphan) {
+		bool alive = ((uint64_t)tp->rto_us << tp->backoff) < tcp_rto_max(tp);
+		max = (unsigned)cfg->tcp_orphan_retries;
+		if (tp->soft_err && !alive)
+			max = 0;
+		if (max == 0 && alive)
+			max = 8;
+		if (!alive && tp->backoff >= max)
+			return true;
+	}
+	return tp->probes >= max;
 }
 
 /* Zero-window probing (RFC 9293 3.8.6.1): probes back off like the RTO;
  * a peer that keeps answering with a zero window is probed for ever. A
  * window too small for the next segment gets what fits instead, and the
  * retransmission timer takes over (Linux tcp_send_probe0). */
-static void persist_timeout(struct tcp_sock *tp)
+static bool persist_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
+	if (probes_exhausted(tp)) {
+		/* Linux tcp_write_err: the stored soft error or ETIMEDOUT. */
+		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
+		tcp_done(tp, timeout_errno(tp), "zero-window probes unanswered");
+		return false;
+	}
 	if (tcp_write_wakeup(tp)) {
 		tp->probes = 0;
 		tp->backoff = 0;
-		return;
+		return true;
 	}
 	MIB_INC(st, TCP_WIN_PROBE);
 	tp->probes++;
 	if (tp->backoff < 16)
 		tp->backoff++;
+	return true;
 }
 
 /* Linux tcp_clamp_rto_to_user_timeout: while retransmitting with
@@ -154,7 +184,8 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, rtx_timer);
 	struct synack_stack *st = tp->sk.st;
 	if (tp->rtx_kind == RTX_PERSIST) {
-		persist_timeout(tp);
+		if (!persist_timeout(tp))
+			return; /* the connection is gone */
 		tp->rtx_kind = RTX_NONE;
 		tcp_rearm_rtx(tp);
 		return;
@@ -214,6 +245,16 @@ static void delack_fire(struct timer *t, uint64_t now_ms)
 	if (!tp->delack_pending)
 		return;
 	tp->delack_pending = false;
+	/* Linux tcp_delack_timer_handler: the timer had to send the ACK, so
+	 * ato was too short (double it, up to the RTO); in pingpong mode no
+	 * reply came to carry it, so leave that mode and deflate ato. */
+	if (!tp->pingpong) {
+		uint32_t a = tp->ato_us * 2, rto = tp->rto_us / 1000 * 1000;
+		tp->ato_us = a < rto ? a : rto;
+	} else {
+		tp->pingpong = false;
+		tp->ato_us = TCP_DELACK_MIN_US;
+	}
 	MIB_INC(tp->sk.st, DELAYED_ACKS);
 	tcp_send_ack(tp);
 }

@@ -6,7 +6,10 @@
  * order, hole-filling and duplicate data are acked at once, and data we
  * send carries the ACK and cancels the timer.
  */
+#include <linux/tcp.h>
 #include <string.h>
+
+#include <synack/tcp_info.h>
 
 #include "scenario.h"
 
@@ -279,6 +282,230 @@ static void estab__pure_ack__not_acked(void **state)
 	scn_free(t);
 }
 
+/* ---- ato adaptation and pingpong mode (Linux tcp_event_data_recv,
+ * tcp_send_delayed_ack, tcp_delack_timer_handler, tcp_event_data_sent) */
+
+static uint32_t ato_us(struct scn *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	return ti.tcpi_ato;
+}
+
+static int quickack_opt(struct scn *t, int fd)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &v, &len), 0);
+	return v;
+}
+
+/* Passive open whose handshake ACK comes rtt_ms after the SYN-ACK (the
+ * first RTT sample: srtt = rtt, RTO = 3 rtt), then 16 quick-ACKed
+ * segments 1 ms apart from 10 ms after it. */
+static int rtt_after_quickacks(struct scn *t, uint64_t rtt_ms, uint32_t *iss_out, struct rx *r)
+{
+	int lfd = fx_listen(t);
+	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
+	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
+	scn_inject(t, rtt_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
+	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	*r = rx_init(131072);
+	for (int i = 0; i < 16; i++) {
+		scn_inject(t, rtt_ms + 10 + (uint64_t)i, PEER_DATA(*r, 100));
+		rx_data(r, 100);
+		scn_expect_at(t, rtt_ms + 10 + (uint64_t)i, OUR_ACK(*r));
+	}
+	scn_expect_none(t);
+	*iss_out = iss;
+	return fd;
+}
+
+/* One lone segment at `at` whose ACK the timer sends at `ack_at`. */
+static void lone_segment(struct scn *t, uint32_t iss, struct rx *r, uint64_t at, uint64_t ack_at)
+{
+	scn_inject(t, at, PEER_DATA(*r, 100));
+	rx_data(r, 100);
+	scn_at(t, ack_at - 1);
+	scn_expect_none(t);
+	scn_at(t, ack_at);
+	scn_expect_at(t, ack_at, OUR_ACK(*r));
+}
+
+/* Linux tcp_delack_timer_handler: each time the timer (not a reply) has
+ * to send the ACK, ato doubles, up to the RTO (900 ms here); the timer
+ * itself waits min(ato, srtt (300 ms), TCP_DELACK_MAX 200 ms). A gap
+ * below ato pulls it to ato/2 + gap (tcp_event_data_recv). */
+static void estab__delack_timer_fires__ato_doubles_timer_capped_200ms(void **state)
+{
+	memset(payload, 'a', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	struct rx r;
+	int fd = rtt_after_quickacks(t, 300, &iss, &r);
+	assert_int_equal(ato_us(t, fd), 40000); /* leaving quick-ACK mode deflates it */
+	lone_segment(t, iss, &r, 400, 440);
+	assert_int_equal(ato_us(t, fd), 80000);
+	lone_segment(t, iss, &r, 500, 580);
+	assert_int_equal(ato_us(t, fd), 160000);
+	lone_segment(t, iss, &r, 700, 860);
+	assert_int_equal(ato_us(t, fd), 320000);
+	/* Gap 300 < ato 320: ato = 160 + 300 = 460; the timer waits 200. */
+	lone_segment(t, iss, &r, 1000, 1200);
+	assert_int_equal(ato_us(t, fd), 900000); /* 920 held to the RTO */
+	/* Gap 10 <= 20: ato = 450 + 20 = 470; still 200. */
+	lone_segment(t, iss, &r, 1210, 1410);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 5);
+	scn_free(t);
+}
+
+/* A gap between 20 ms and ato: ato = ato/2 + gap (40/2 + 30 = 50 ms),
+ * which the timer uses since the RTT (300 ms) allows it. */
+static void estab__gap_30ms__ack_after_50ms(void **state)
+{
+	memset(payload, 'b', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	struct rx r;
+	int fd = rtt_after_quickacks(t, 300, &iss, &r);
+	lone_segment(t, iss, &r, 355, 405);
+	assert_int_equal(ato_us(t, fd), 100000); /* 50, doubled by the timer */
+	scn_free(t);
+}
+
+/* With no RTT to speak of (handshake ACK at once), the timer waits 40 ms
+ * however ato grows: srtt bounds it, but never below TCP_DELACK_MIN. */
+static void estab__small_srtt__timer_stays_40ms(void **state)
+{
+	memset(payload, 'c', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	struct rx r;
+	int fd = after_quickacks(t, &iss, &r);
+	lone_segment(t, iss, &r, 100, 140);
+	lone_segment(t, iss, &r, 200, 240);
+	assert_int_equal(ato_us(t, fd), 160000);
+	scn_free(t);
+}
+
+/* Linux tcp_event_data_sent: a reply within ato of the last data enters
+ * pingpong mode (TCP_QUICKACK reads 0): quick ACKs stop and the next
+ * segment's ACK waits for a reply or the timer; the timer firing in
+ * pingpong mode leaves it (ato back to 40 ms), and quick ACKs resume. */
+static void estab__reply_within_ato__pingpong_until_timer(void **state)
+{
+	memset(payload, 'q', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	struct rx r = rx_init(131072);
+	scn_inject(t, 10, PEER_DATA(r, 100));
+	rx_data(&r, 100);
+	scn_expect_at(t, 10, OUR_ACK(r)); /* quick ACK */
+	assert_int_equal(quickack_opt(t, fd), 1);
+	scn_at(t, 15);
+	assert_int_equal(synack_send(t->st, fd, "reply", 5, 0), 5);
+	scn_expect_at(t, 15, SEG(.flags = ACK | PSH, .seq = iss + 1, .ack = r.nxt,
+				 .wnd = rx_wnd(&r), .data = "reply"));
+	assert_int_equal(quickack_opt(t, fd), 0);
+	scn_inject(t, 20, SEG(.flags = ACK | PSH, .seq = r.nxt, .ack = iss + 6, .data = payload,
+			      .len = 100));
+	rx_data(&r, 100);
+	scn_at(t, 59);
+	scn_expect_none(t);
+	scn_at(t, 60);
+	scn_expect_at(t, 60, SEG(.flags = ACK, .seq = iss + 6, .ack = r.nxt, .wnd = rx_wnd(&r)));
+	assert_int_equal(quickack_opt(t, fd), 1);
+	assert_int_equal(ato_us(t, fd), 40000);
+	scn_inject(t, 70, SEG(.flags = ACK | PSH, .seq = r.nxt, .ack = iss + 6, .data = payload,
+			      .len = 100));
+	rx_data(&r, 100);
+	scn_expect_at(t, 70, SEG(.flags = ACK, .seq = iss + 6, .ack = r.nxt, .wnd = rx_wnd(&r)));
+	scn_free(t);
+}
+
+/* TCP_QUICKACK 0 enters pingpong mode at once: even the first data,
+ * which would earn quick ACKs, is acked by the 40 ms timer. */
+static void estab__quickack_0__first_data_delayed(void **state)
+{
+	memset(payload, 'z', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	int v = 0;
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof(v)), 0);
+	struct rx r = rx_init(131072);
+	scn_inject(t, 10, PEER_DATA(r, 100));
+	rx_data(&r, 100);
+	scn_at(t, 49);
+	scn_expect_none(t);
+	scn_at(t, 50);
+	scn_expect_at(t, 50, OUR_ACK(r));
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 1);
+	scn_free(t);
+}
+
+/* ---- reads (Linux tcp_cleanup_rbuf) */
+
+static void read_all(struct scn *t, int fd, struct rx *r)
+{
+	static char buf[64 * 1024];
+	ssize_t n = synack_recv(t->st, fd, buf, sizeof(buf), 0);
+	assert_int_equal(n, r->unread);
+	r->unread = 0;
+}
+
+/* A read that drains the queue after a pushed (PSH) segment sends the
+ * owed ACK at once instead of at the timer, outside pingpong mode. */
+static void estab__read_drains_pushed_segment__ack_at_once(void **state)
+{
+	memset(payload, 'r', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	struct rx r;
+	int fd = after_quickacks(t, &iss, &r);
+	scn_inject(t, 30, PEER_DATA(r, 100));
+	rx_data(&r, 100);
+	scn_at(t, 35);
+	scn_expect_none(t);
+	read_all(t, fd, &r);
+	scn_expect_at(t, 35, OUR_ACK(r));
+	scn_at(t, 200);
+	scn_expect_none(t);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
+	scn_free(t);
+}
+
+/* In pingpong mode one pushed segment is not enough (the reply should
+ * carry the ACK): the read leaves it to the timer; two are (PUSHED2). */
+static void estab__pingpong_read__ack_after_two_pushed_segments(void **state)
+{
+	memset(payload, 'p', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	int v = 0;
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof(v)), 0);
+	struct rx r = rx_init(131072);
+	scn_inject(t, 10, PEER_DATA(r, 100));
+	rx_data(&r, 100);
+	scn_at(t, 12);
+	read_all(t, fd, &r);
+	scn_expect_none(t);
+	scn_inject(t, 20, PEER_DATA(r, 100));
+	rx_data(&r, 100);
+	scn_at(t, 25);
+	scn_expect_none(t);
+	read_all(t, fd, &r);
+	scn_expect_at(t, 25, OUR_ACK(r));
+	scn_at(t, 200);
+	scn_expect_none(t);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
+	scn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -291,6 +518,13 @@ int main(void)
 		cmocka_unit_test(estab__small_rcvbuf__two_quick_acks),
 		cmocka_unit_test(estab__gap_longer_than_rto__quick_acks_again),
 		cmocka_unit_test(estab__pure_ack__not_acked),
+		cmocka_unit_test(estab__delack_timer_fires__ato_doubles_timer_capped_200ms),
+		cmocka_unit_test(estab__gap_30ms__ack_after_50ms),
+		cmocka_unit_test(estab__small_srtt__timer_stays_40ms),
+		cmocka_unit_test(estab__reply_within_ato__pingpong_until_timer),
+		cmocka_unit_test(estab__quickack_0__first_data_delayed),
+		cmocka_unit_test(estab__read_drains_pushed_segment__ack_at_once),
+		cmocka_unit_test(estab__pingpong_read__ack_after_two_pushed_segments),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,32 @@ static void estab__dupacks_with_data_queued__limited_transmit(void **state)
 	scn_free(t);
 }
 
+/* Reordering, not loss (packetdrill limited-transmit-no-sack): after two
+ * duplicate ACKs the ACK of S(0)-S(2) grows cwnd by one segment only,
+ * the two that brought duplicates having been counted delivered then
+ * (Linux tcp_remove_reno_sacks): cwnd 11, 9 in flight, two segments go. */
+static void estab__reordering_acked__cwnd_grows_by_delivered(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = established(t, &iss, false);
+	scn_at(t, 1000);
+	assert_int_equal(synack_send(t->st, fd, payload, 15 * 1460, 0), 15 * 1460);
+	for (uint32_t i = 0; i < 10; i++)
+		expect_data(t, iss, 1000, i * 1460, 1460);
+	scn_inject(t, 1100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
+	expect_data(t, iss, 1100, 10 * 1460, 1460);
+	scn_inject(t, 1110, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
+	expect_data(t, iss, 1110, 11 * 1460, 1460);
+	scn_expect_none(t);
+	scn_inject(t, 1120, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1 + 3 * 1460));
+	expect_data(t, iss, 1120, 12 * 1460, 1460);
+	expect_data(t, iss, 1120, 13 * 1460, 1460);
+	scn_expect_none(t);
+	assert_int_equal(info_of(t, fd).tcpi_snd_cwnd, 11);
+	scn_free(t);
+}
+
 /* RFC 3042 2: nothing new to send, nothing sent on a duplicate ACK. */
 static void estab__dupacks_nothing_queued__no_limited_transmit(void **state)
 {
@@ -151,6 +177,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(estab__dupacks_with_data_queued__limited_transmit),
 		cmocka_unit_test(estab__dupacks_nothing_queued__no_limited_transmit),
+		cmocka_unit_test(estab__reordering_acked__cwnd_grows_by_delivered),
 		cmocka_unit_test(estab_ts__ack_of_retransmission__ts_rtt_sample),
 		cmocka_unit_test(estab__ack_of_retransmission__no_ts_no_sample),
 	};

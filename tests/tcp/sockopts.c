@@ -256,10 +256,12 @@ static void estab__keepidle_changed__rearmed_from_last_receive(void **state)
 /* ===== TCP_QUICKACK ==================================================== */
 
 /* With a small buffer only two quick ACKs are granted; the third segment's
- * ACK is delayed. TCP_QUICKACK 1 sends it at once (Linux
- * __tcp_sock_set_quickack -> tcp_cleanup_rbuf) and the timer then has
+ * ACK is delayed. TCP_QUICKACK 1 goes through Linux's read-side rule
+ * (__tcp_sock_set_quickack -> tcp_cleanup_rbuf), which sends the owed ACK
+ * only once the receive queue is empty: with 300 bytes unread nothing
+ * goes; the read that drains them sends it, and the timer then has
  * nothing to send. */
-static void estab__ack_delayed__quickack_1_sends_it_now(void **state)
+static void estab__ack_delayed_data_unread__quickack_1_waits_for_the_read(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int lfd = fx_listen(t);
@@ -283,11 +285,39 @@ static void estab__ack_delayed__quickack_1_sends_it_now(void **state)
 	scn_expect_none(t);
 	scn_at(t, 20);
 	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
-	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = nxt, .any_wnd = true));
+	scn_expect_none(t);
+	scn_at(t, 25);
+	char buf[512];
+	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 300);
+	scn_expect_at(t, 25, SEG(.flags = ACK, .seq = iss + 1, .ack = nxt, .any_wnd = true));
 	scn_at(t, 100);
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
 	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
+	scn_free(t);
+}
+
+/* In pingpong mode (TCP_QUICKACK 0) a read that drains one pushed
+ * segment leaves the owed ACK to a reply; TCP_QUICKACK 1 then finds the
+ * queue empty and sends it at once. */
+static void estab__pingpong_data_read__quickack_1_sends_it_now(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
+			      .len = 100));
+	scn_at(t, 12);
+	char buf[512];
+	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 100);
+	scn_expect_none(t);
+	scn_at(t, 20);
+	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 101, .any_wnd = true));
+	scn_at(t, 100);
+	scn_expect_none(t);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
 	scn_free(t);
 }
 
@@ -484,7 +514,8 @@ int main(void)
 		cmocka_unit_test(listener_maxseg_1000__synack_mss_1000_and_segments_1000),
 		cmocka_unit_test(estab__keepidle_5_intvl_1_cnt_2__probes_then_rst),
 		cmocka_unit_test(estab__keepidle_changed__rearmed_from_last_receive),
-		cmocka_unit_test(estab__ack_delayed__quickack_1_sends_it_now),
+		cmocka_unit_test(estab__ack_delayed_data_unread__quickack_1_waits_for_the_read),
+		cmocka_unit_test(estab__pingpong_data_read__quickack_1_sends_it_now),
 		cmocka_unit_test(estab__nothing_owed__quickack_1_sends_nothing),
 		cmocka_unit_test(estab__rcvlowat_100__epollin_at_100_bytes),
 		cmocka_unit_test(estab__rcvlowat_100_with_50_bytes__nonblocking_recv_returns_50),

@@ -82,8 +82,14 @@ void pd_load_sysctls(struct pd *pd);
 int pd_real_close(int fd);
 
 /* pd_gso.c: join nx (nlen bytes) onto pkt (*len of cap bytes) if it is
- * the next segment of the same TSO burst; false, pkt untouched, if not. */
-bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, size_t nlen);
+ * the next segment of the same TSO burst and the payload stays within
+ * max_payload; false, pkt untouched, if not. */
+bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, size_t nlen,
+		   size_t max_payload);
+/* pd_tso.c: the most payload one packet of pkt's flow may carry as
+ * Linux's TSO sizing would (seg_payload: its first segment's); 0 = none
+ * joined (the device has TSO and GSO off). Lock held. */
+size_t pd_tso_limit(struct pd *pd, const uint8_t *pkt, size_t seg_payload);
 
 /* pd_sock.c / pd_poll.c fill their parts of the table. */
 void pd_sock_fill(struct pd_iface *ifc);

@@ -8,8 +8,11 @@
  * driver joins back-to-back data segments of one flow, sent at the same
  * virtual instant with contiguous sequence numbers and identical headers
  * and options (PSH and FIN only on the last), into one packet of at most
- * 64 KiB, exactly what segmenting that packet would give back. The core
- * is untouched: on a real link the segments go out as they are.
+ * 64 KiB and Linux's TSO size for the flow (pd_tso.c), exactly what
+ * segmenting that packet would give back. The core marks PSH by the
+ * same grouping (src/tcp/push.c: that is on the wire, as Linux's device
+ * puts a packet's PSH on its last segment); on a real link the segments
+ * go out as they are.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,14 +79,16 @@ static void fix_checksums(uint8_t *p, size_t len)
 	put16(th + 16, fold(sum16(th, tlen, s)));
 }
 
-bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, size_t nlen)
+bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, size_t nlen,
+		   size_t max_payload)
 {
 	size_t thl, plen, nthl, nplen;
 	if (!tcp_parts(pkt, *len, &thl, &plen) || !tcp_parts(nx, nlen, &nthl, &nplen))
 		return false;
 	const uint8_t *th = pkt + IP_HLEN, *nth = nx + IP_HLEN;
 	uint8_t fl = th[13], nfl = nth[13];
-	if (plen == 0 || nplen == 0 || thl != nthl || *len + nplen > cap || *len + nplen > 65535)
+	if (plen == 0 || nplen == 0 || thl != nthl || *len + nplen > cap || *len + nplen > 65535 ||
+	    plen + nplen > max_payload)
 		return false;
 	/* Same addresses, TTL, TOS; same ports, ACK, window, urgent, options. */
 	if (memcmp(pkt + 12, nx + 12, 8) || pkt[1] != nx[1] || pkt[8] != nx[8] ||

@@ -228,9 +228,12 @@ static int pd_netdev_receive(void *ud, void *buf, size_t *count, long long *time
 			pd->q_head = (pd->q_head + 1) % PD_QUEUE_MAX;
 			pd->q_len--;
 			/* The rest of the same burst, joined as TSO would (pd_gso.c). */
+			size_t lim = 0;
+			if (pd->q_len && whole && n > 40 && pd->q[pd->q_head].at == at)
+				lim = pd_tso_limit(pd, buf, n - 20 - (size_t)(((const uint8_t *)buf)[32] >> 4) * 4);
 			while (pd->q_len && whole) {
 				struct pd_pkt *nx = &pd->q[pd->q_head];
-				if (nx->at != at || !pd_gso_append(buf, count, cap, nx->data, nx->len))
+				if (nx->at != at || !pd_gso_append(buf, count, cap, nx->data, nx->len, lim))
 					break;
 				free(nx->data);
 				pd->q_head = (pd->q_head + 1) % PD_QUEUE_MAX;
