@@ -21,6 +21,7 @@
  *
  * We keep the buffers' ends and PSH marks (tp->skbm), not the buffers.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp.h"
@@ -52,6 +53,11 @@ void tcp_skbm_prune(struct tcp_sock *tp)
 	if (k) {
 		memmove(tp->skbm, tp->skbm + k, (tp->nskbm - k) * sizeof(tp->skbm[0]));
 		tp->nskbm -= k;
+	}
+	if (!tp->nskbm) {
+		/* All acked: an idle connection keeps no table. */
+		free(tp->skbm);
+		tp->skbm = NULL;
 	}
 }
 
@@ -102,6 +108,8 @@ void tcp_skb_grow(struct tcp_sock *tp, uint32_t end, uint32_t n)
 	for (unsigned guard = 0; n && guard < 1u << 20; guard++) {
 		uint32_t room = tail_room(tp, end, goal);
 		if (!room) {
+			if (!tp->skbm && !(tp->skbm = malloc(TCP_SKBM_MAX * sizeof(*tp->skbm))))
+				return; /* no marks: PSH falls back to the queue's end */
 			if (tp->nskbm == TCP_SKBM_MAX) {
 				memmove(tp->skbm, tp->skbm + 1, (TCP_SKBM_MAX - 1) * sizeof(tp->skbm[0]));
 				tp->nskbm--;

@@ -158,6 +158,7 @@ void tcp_sock_free(struct tcp_sock *tp)
 	ring_free(&tp->sndq);
 	rcvq_free(&tp->rcvq);
 	free(tp->eor);
+	free(tp->skbm);
 	if (tp->prev)
 		tp->prev->next = tp->next;
 	else

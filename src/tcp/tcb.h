@@ -136,6 +136,7 @@ struct tcp_sock {
 	uint32_t high_rxt;
 	uint32_t prr_delivered, prr_out, prior_cwnd;
 	unsigned probes;                 /* zero-window or keepalive probes */
+	synack_time_t probes_tstamp;     /* first zero-window probe timeout, 0 = none */
 
 	/* ACK policy. */
 	bool ack_now;                    /* an ACK is owed at once */
@@ -176,7 +177,7 @@ struct tcp_sock {
 	/* Linux's write-queue skbs as the wire sees them (push.c): each
 	 * unacknowledged buffer's end and PSH mark, oldest first; the last
 	 * ends at the queue's end. pushed_seq is Linux's tp->pushed_seq. */
-	struct tcp_skb_mark skbm[TCP_SKBM_MAX];
+	struct tcp_skb_mark *skbm;       /* TCP_SKBM_MAX entries while data is unacked */
 	unsigned nskbm;
 	uint32_t pushed_seq;
 	/* MSG_EOR record ends still queued: no segment spans one (Linux never

@@ -147,7 +147,14 @@ static bool probes_exhausted(const struct tcp_sock *tp)
 static bool persist_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
-	if (probes_exhausted(tp)) {
+	/* Linux 5.12+: TCP_USER_TIMEOUT counts from the first probe timeout
+	 * and ends probing even if the peer answers (icsk_probes_tstamp). */
+	bool user_expired = false;
+	if (!tp->probes_tstamp)
+		tp->probes_tstamp = st->now;
+	else if (tp->user_timeout_ms)
+		user_expired = st->now - tp->probes_tstamp >= (synack_time_t)tp->user_timeout_ms * 1000;
+	if (user_expired || probes_exhausted(tp)) {
 		/* Linux tcp_write_err: the stored soft error or ETIMEDOUT. */
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
 		tcp_done(tp, timeout_errno(tp), "zero-window probes unanswered");
@@ -156,6 +163,7 @@ static bool persist_timeout(struct tcp_sock *tp)
 	if (tcp_write_wakeup(tp)) {
 		tp->probes = 0;
 		tp->backoff = 0;
+		tp->probes_tstamp = 0;
 		return true;
 	}
 	MIB_INC(st, TCP_WIN_PROBE);
@@ -209,10 +217,26 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 	}
 }
 
+/* Linux tcp_clamp_probe0_to_user_timeout: with TCP_USER_TIMEOUT, the
+ * next probe timeout comes no later than its end (2 ms at least). */
+static uint64_t probe_clamped(const struct tcp_sock *tp, uint64_t when)
+{
+	if (!tp->user_timeout_ms || !tp->probes_tstamp)
+		return when;
+	synack_time_t limit = (synack_time_t)tp->user_timeout_ms * 1000;
+	synack_time_t elapsed = tp->sk.st->now - tp->probes_tstamp;
+	uint64_t remaining = elapsed < limit ? limit - elapsed : 0;
+	if (remaining < 2000)
+		remaining = 2000;
+	return remaining < when ? remaining : when;
+}
+
 void tcp_rearm_rtx(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	bool in_flight = tp->snd_max != tp->snd_una;
+	if (in_flight)
+		tp->probes_tstamp = 0; /* Linux tcp_probe_timer: packets out */
 	if (in_flight) {
 		if (tp->rtx_kind != RTX_RETRANS || !timer_armed(&tp->rtx_timer)) {
 			tp->rtx_kind = RTX_RETRANS;
@@ -230,11 +254,13 @@ void tcp_rearm_rtx(struct tcp_sock *tp)
 			uint64_t when = (uint64_t)tp->rto_us << tp->backoff;
 			if (when > tcp_rto_max(tp))
 				when = tcp_rto_max(tp);
+			when = probe_clamped(tp, when);
 			tp->rtx_kind = RTX_PERSIST;
 			arm_us(tp, &tp->rtx_timer, when);
 		}
 		return;
 	}
+	tp->probes_tstamp = 0; /* nothing held: the window opened */
 	tp->rtx_kind = RTX_NONE;
 	timer_cancel(&st->wheel, &tp->rtx_timer);
 }
