@@ -194,7 +194,7 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_rttvar = tp->rttvar_us;
 	ti->tcpi_snd_ssthresh = tp->ssthresh;
 	ti->tcpi_snd_cwnd = tp->cwnd;
-	ti->tcpi_advmss = tp->advmss;
+	ti->tcpi_advmss = tcp_adv_mss(tp); /* Linux tcp_mss_clamp: TCP_MAXSEG caps it */
 	ti->tcpi_reordering = 3;
 	ti->tcpi_rcv_space = tp->rcvbuf;
 	ti->tcpi_total_retrans = tp->total_retrans;

@@ -10,6 +10,8 @@
 #include <linux/tcp.h>
 #include <string.h>
 
+#include <synack/tcp_info.h>
+
 #include "scenario.h"
 
 #define EXPECT_AT(t, ms, ...) \
@@ -202,6 +204,12 @@ static void listener_maxseg_1000__synack_mss_1000_and_segments_1000(void **state
 	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
 	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1000);
+	/* tcpi_advmss is the clamped MSS too (packetdrill mss/ scripts). */
+	struct synack_tcp_info ti;
+	socklen_t tlen = sizeof(ti);
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, &ti, &tlen), 0);
+	assert_int_equal(ti.tcpi_advmss, 1000);
+	assert_int_equal(ti.tcpi_snd_mss, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 1500, 0), 1500);
 	scn_expect(t, SEG(.flags = ACK, .seq = sa.seq + 1, .ack = R_ISS + 1, .data = payload,
 			  .len = 1000, .any_wnd = true));
