@@ -422,7 +422,9 @@ void tcp_established_init(struct tcp_sock *tp)
 		tp->sndbuf = want < max ? want : max;
 		tp->sk.sndbuf = (int)tp->sndbuf;
 	}
-	tp->last_ack_recv = st->now;
+	/* Linux tcp_finish_connect / tcp_create_openreq_child start the
+	 * TCP_INFO clocks (rcv_tstamp, lrcvtime, lsndtime) here. */
+	tp->last_ack_recv = tp->last_data_recv = tp->last_data_sent = st->now;
 	tcp_reset_keepalive(tp);
 }
 

@@ -194,10 +194,27 @@ static void getsockopt_lengths__min_of_user_and_kernel(void **state)
 	scn_free(t);
 }
 
+/* Linux starts the last_* clocks when the connection is established
+ * (tcp_finish_connect; packetdrill tcp_info/tcp-info-last_data_recv):
+ * one second later, with no data either way, each reads 1000 ms. */
+static void estab__idle_one_second__last_times_1000ms(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	scn_at(t, 5000);
+	int fd = fx_active_established(t, NULL);
+	scn_at(t, 6000);
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_last_data_recv, 1000);
+	assert_int_equal(ti.tcpi_last_data_sent, 1000);
+	assert_int_equal(ti.tcpi_last_ack_recv, 1000);
+	scn_free(t);
+}
+
 int main(void)
 {
 	memset(payload, 'i', sizeof(payload));
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(estab__idle_one_second__last_times_1000ms),
 		cmocka_unit_test(estab__1000_out_acked_100_in__counters_exact),
 		cmocka_unit_test(estab__one_rto__bytes_retrans),
 		cmocka_unit_test(estab__sack_wscale_agreed__option_bits_and_nibbles),
