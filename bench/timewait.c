@@ -17,6 +17,7 @@
 
 #include "bench_net.h"
 #include "bench_tests.h"
+#include "rawpkt.h"
 
 #define TW_SERVER 0x0a000002u /* 10.0.0.2 */
 #define TW_PEER_BASE 0x0b000000u /* 11.0.0.0 */
@@ -43,57 +44,15 @@ static void tw_send(void *ctx, const void *pkt, size_t len)
 	b->sent++;
 }
 
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		sum += (uint32_t)p[n - 1] << 8;
-	return sum;
-}
-
-static void put16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)(v >> 8), p[1] = (uint8_t)v; }
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /* One IPv4/TCP packet from peer:sport to the server, no options. */
 static void tw_inject(struct tw_bench *b, uint32_t peer, uint16_t sport, uint32_t seq, uint32_t ack,
 		      uint8_t flags)
 {
-	uint8_t pkt[40];
-	memset(pkt, 0, sizeof(pkt));
-	pkt[0] = 0x45;
-	put16(pkt + 2, sizeof(pkt));
-	pkt[8] = 64;
-	pkt[9] = IPPROTO_TCP;
-	put32(pkt + 12, peer);
-	put32(pkt + 16, TW_SERVER);
-	put16(pkt + 10, csum_fold(csum_add(0, pkt, 20)));
-	uint8_t *t = pkt + 20;
-	put16(t, sport);
-	put16(t + 2, BENCH_PORT);
-	put32(t + 4, seq);
-	put32(t + 8, ack);
-	t[12] = 5 << 4;
-	t[13] = flags;
-	put16(t + 14, 65535);
-	uint8_t pseudo[12];
-	memcpy(pseudo, pkt + 12, 8);
-	pseudo[8] = 0, pseudo[9] = IPPROTO_TCP;
-	put16(pseudo + 10, 20);
-	put16(t + 16, csum_fold(csum_add(csum_add(0, pseudo, 12), t, 20)));
+	uint8_t pkt[44];
+	size_t len = bench_tcp_packet(pkt, peer, TW_SERVER, sport, BENCH_PORT, seq, ack, flags,
+				      65535, 0);
 	b->now += 1; /* a microsecond per packet: all within one TIME-WAIT */
-	synack_input(b->st, pkt, sizeof(pkt), b->now);
+	synack_input(b->st, pkt, len, b->now);
 }
 
 enum { F_FIN = 0x01, F_SYN = 0x02, F_ACK = 0x10 };
