@@ -68,6 +68,7 @@ struct synack_config {
 	int tcp_window_scaling;        /* 1 */
 	int tcp_sack;                  /* 1 */
 	int tcp_dsack;                 /* 1 */
+	int tcp_early_retrans;         /* 3: tail loss probe (RFC 8985 7) */
 	int tcp_syncookies;            /* 1 */
 	int tcp_abort_on_overflow;     /* 0 */
 	int tcp_rfc1337;               /* 0 */

@@ -42,6 +42,8 @@
 	X(LISTEN_OVERFLOWS, "TcpExtListenOverflows") \
 	X(LISTEN_DROPS, "TcpExtListenDrops") \
 	X(TCP_TIMEOUTS, "TcpExtTCPTimeouts") \
+	X(TCP_LOSS_PROBES, "TcpExtTCPLossProbes") \
+	X(TCP_LOSS_PROBE_RECOVERY, "TcpExtTCPLossProbeRecovery") \
 	X(TCP_SYN_RETRANS, "TcpExtTCPSynRetrans") \
 	X(DELAYED_ACKS, "TcpExtDelayedACKs") \
 	X(DELAYED_ACK_LOST, "TcpExtDelayedACKLost") \

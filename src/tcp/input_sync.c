@@ -273,8 +273,9 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg 
 	tcp_cc_on_ack(tp, tcp_sb_on(tp) ? delivered : acked);
 	/* RFC 6298 5.3: an ACK of new data restarts the timer (Linux
 	 * tcp_rearm_rto). */
-	if (tp->rtx_kind == RTX_RETRANS)
+	if (tp->rtx_kind == RTX_RETRANS || tp->rtx_kind == RTX_PROBE)
 		tp->rtx_kind = RTX_NONE;
+	tcp_tlp_ack(tp, ack);
 	tcp_rearm_rtx(tp);
 	if (data)
 		sock_wakeup(&tp->sk);

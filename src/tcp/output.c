@@ -103,6 +103,11 @@ static uint32_t send_mss(const struct tcp_sock *tp)
 	return tp->mss > opt + TCP_MIN_MSS ? tp->mss - opt : TCP_MIN_MSS;
 }
 
+uint32_t tcp_current_mss(const struct tcp_sock *tp)
+{
+	return send_mss(tp);
+}
+
 /* Send one segment of tp: seq, flags, and len bytes of the send queue. */
 static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len, bool retrans)
 {
@@ -498,14 +503,20 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *in)
 
 uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
 {
-	uint32_t end = tp->snd_una + tp->sndq.len;
+	return tcp_retransmit_upto(tp, seq, tp->snd_una + tp->sndq.len);
+}
+
+uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
+{
+	uint32_t qend = tp->snd_una + tp->sndq.len;
+	uint32_t end = seq_lt(limit, qend) ? limit : qend;
 	uint32_t n = 0;
 	if (seq_lt(seq, tp->snd_una))
 		return 0;
 	if (seq_lt(seq, end)) {
 		uint32_t mss = send_mss(tp);
 		n = tcp_sb_clip(tp, seq, end - seq < mss ? end - seq : mss);
-		uint8_t flags = TCP_ACK | (seq + n == end ? TCP_PSH : 0);
+		uint8_t flags = TCP_ACK | (seq + n == qend ? TCP_PSH : 0);
 		tcp_xmit(tp, seq, flags, n, true);
 	} else if (tp->fin_sent && seq == tp->fin_seq) {
 		tcp_xmit(tp, seq, TCP_FIN | TCP_ACK, 0, true);

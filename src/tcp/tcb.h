@@ -153,7 +153,16 @@ struct tcp_sock {
 
 	/* Timers: retransmit/persist, delayed ACK, keepalive/FIN-WAIT-2/TIME-WAIT. */
 	struct timer rtx_timer, delack_timer, keep_timer;
-	enum { RTX_NONE, RTX_RETRANS, RTX_PERSIST } rtx_kind;
+	/* RTX_PROBE: the tail loss probe timer (tlp.c) holds the slot. */
+	enum { RTX_NONE, RTX_RETRANS, RTX_PERSIST, RTX_PROBE } rtx_kind;
+	/* Tail loss probe (RFC 8985 7, Linux tlp_high_seq): a probe is out
+	 * until SND.UNA reaches tlp_high_seq; tlp_rto_at is when the RTO the
+	 * probe stands in for would fire; tlp_armed_max is SND.MAX when the
+	 * PTO was armed (new data sent re-arms it, as tcp_write_xmit does),
+	 * tlp_tail_sent when that tail went out. */
+	bool tlp_out, tlp_retrans;
+	uint32_t tlp_high_seq, tlp_armed_max;
+	synack_time_t tlp_rto_at, tlp_tail_sent;
 
 	/* Options and errors. */
 	bool nodelay;

@@ -92,6 +92,8 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
 /* Returns the sequence space sent (0 if none): less than an MSS when
  * SACKed data or our own SACK blocks (send MSS) cut it short. */
 uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq);
+/* The same, sending nothing at or past limit (data never sent). */
+uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit);
 /* Zero-window probe or keepalive: an ACK with SEQ=SND.UNA-1 (Linux). */
 void tcp_send_probe(struct tcp_sock *tp);
 /* The peer's window cannot take the next segment (Linux tcp_snd_wnd_test). */
@@ -102,6 +104,8 @@ bool tcp_write_wakeup(struct tcp_sock *tp);
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* Bytes queued but not yet sent. */
 uint32_t tcp_unsent(const struct tcp_sock *tp);
+/* Linux tcp_current_mss: the MSS less the SACK blocks our segments carry. */
+uint32_t tcp_current_mss(const struct tcp_sock *tp);
 /* Forget MSG_EOR marks the peer has acknowledged. */
 void tcp_eor_prune(struct tcp_sock *tp);
 
@@ -187,6 +191,16 @@ void tcp_timers_stop(struct tcp_sock *tp);
 /* Arm the retransmit timer for the current RTO if data is in flight,
  * the persist timer if the peer's window is zero, or stop it. */
 void tcp_rearm_rtx(struct tcp_sock *tp);
+
+/* ---- tlp.c: tail loss probe (RFC 8985 7) ------------------------------- */
+/* With data in flight: true if this decides the timer slot (a PTO, kind
+ * RTX_PROBE, or a pending PTO turned into its RTO): *delay is set when
+ * the timer must be (re)armed, else left alone. False: arm the RTO. */
+bool tcp_tlp_schedule(struct tcp_sock *tp, synack_time_t rto, synack_time_t *delay);
+/* The PTO fired: send the probe; returns the delay of the RTO to arm. */
+synack_time_t tcp_tlp_fire(struct tcp_sock *tp, synack_time_t rto);
+/* An ACK advanced SND.UNA to ack: end the probe episode it covers. */
+void tcp_tlp_ack(struct tcp_sock *tp, uint32_t ack);
 void tcp_reset_keepalive(struct tcp_sock *tp);
 /* TCP_KEEPIDLE changed: rearm for what is left of the idle time (Linux). */
 void tcp_keepalive_changed(struct tcp_sock *tp);

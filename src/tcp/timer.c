@@ -103,6 +103,7 @@ static bool data_timeout(struct tcp_sock *tp)
 		return false;
 	}
 	tcp_cc_on_rto(tp);
+	tp->tlp_out = false; /* Linux tcp_retransmit_timer: a new tail */
 	tp->retransmits++;
 	tp->backoff++;
 	tp->total_retrans++;
@@ -191,6 +192,10 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 {
 	struct tcp_sock *tp = container_of(t, struct tcp_sock, rtx_timer);
 	struct synack_stack *st = tp->sk.st;
+	if (tp->rtx_kind == RTX_PROBE) {
+		arm_us(tp, &tp->rtx_timer, tcp_tlp_fire(tp, rto_clamped(tp)));
+		return;
+	}
 	if (tp->rtx_kind == RTX_PERSIST) {
 		if (!persist_timeout(tp))
 			return; /* the connection is gone */
@@ -238,6 +243,12 @@ void tcp_rearm_rtx(struct tcp_sock *tp)
 	if (in_flight)
 		tp->probes_tstamp = 0; /* Linux tcp_probe_timer: packets out */
 	if (in_flight) {
+		synack_time_t pto = 0;
+		if (tcp_tlp_schedule(tp, rto_clamped(tp), &pto)) {
+			if (pto)
+				arm_us(tp, &tp->rtx_timer, pto);
+			return;
+		}
 		if (tp->rtx_kind != RTX_RETRANS || !timer_armed(&tp->rtx_timer)) {
 			tp->rtx_kind = RTX_RETRANS;
 			arm_us(tp, &tp->rtx_timer, rto_clamped(tp));

@@ -234,6 +234,16 @@ static void established_sack__data_with_blocks__shorter_segments(void **state)
 	assert_int_equal(seg.len, 1448);
 	assert_true(scn_pop(t, &seg, NULL));
 	assert_int_equal(seg.len, 3000 - 2 * 1448);
+	/* Linux tcp_send_loss_probe (RFC 8985 7): three segments out, SRTT
+	 * 1 ms: the probe goes at 10 + 2 * 1 + 2 ms and resends the last
+	 * segment, cut at the same 1448 bytes. */
+	synack_time_t at;
+	scn_at(t, 14);
+	assert_true(scn_pop(t, &seg, &at));
+	assert_int_equal(at, SYNACK_MS(14));
+	assert_int_equal(seg.flags, ACK | PSH);
+	assert_int_equal(seg.seq, iss + 1 + 2 * 1448);
+	assert_int_equal(seg.len, 3000 - 2 * 1448);
 	data_at(t, 20, iss, 2000, 100, false);
 	expect_sack(t, 0, 2, (const uint32_t[]){2000, 2100, 1000, 1500});
 	assert_int_equal(synack_send(t->st, fd, big, sizeof(big), 0), 3000);
