@@ -272,15 +272,28 @@ int scn_state(struct scn *t, int fd)
 	return SYNACK_CLOSE;
 }
 
-int scn_conn_state(struct scn *t)
+bool scn_conn_row_port(struct scn *t, uint16_t rport, struct synack_sockinfo *out)
 {
 	struct synack_sockinfo rows[64];
 	size_t n = synack_sockets(t->st, rows, 64);
 	for (size_t i = 0; i < n && i < 64; i++)
 		if (ntohl(rows[i].peer.sin_addr.s_addr) == R_ADDR &&
-		    ntohs(rows[i].peer.sin_port) == R_PORT)
-			return rows[i].state;
-	return SYNACK_CLOSE;
+		    ntohs(rows[i].peer.sin_port) == rport) {
+			*out = rows[i];
+			return true;
+		}
+	return false;
+}
+
+bool scn_conn_row(struct scn *t, struct synack_sockinfo *out)
+{
+	return scn_conn_row_port(t, R_PORT, out);
+}
+
+int scn_conn_state(struct scn *t)
+{
+	struct synack_sockinfo r;
+	return scn_conn_row(t, &r) ? r.state : SYNACK_CLOSE;
 }
 
 uint64_t scn_counter(struct scn *t, const char *name)

@@ -115,6 +115,10 @@ int fx_active_established(struct scn *t, uint32_t *iss);
 /* The state of the socket behind fd, or of the connection to the peer. */
 int scn_state(struct scn *t, int fd);
 int scn_conn_state(struct scn *t); /* SYNACK_CLOSE if there is none */
+/* The listing's row of the connection to the peer's port rport (R_PORT
+ * for scn_conn_row); false if there is none. */
+bool scn_conn_row_port(struct scn *t, uint16_t rport, struct synack_sockinfo *out);
+bool scn_conn_row(struct scn *t, struct synack_sockinfo *out);
 /* connect() fd to the peer (expects EINPROGRESS). */
 void scn_connect(struct scn *t, int fd);
 /* Count a counter by nstat name. */

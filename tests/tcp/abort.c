@@ -9,18 +9,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* ESTABLISHED with "hello" from the peer unread (acked at once: the
  * first data segment uses a quick ACK). */
 static int established_with_unread(struct scn *t, uint32_t *iss)
@@ -45,7 +33,7 @@ static void established__close_with_unread_data__rst_not_fin(void **state)
 	scn_expect(t, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 6, .wnd = WND - 5));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	assert_int_equal(scn_counter(t, "TcpExtTCPAbortOnClose"), 1);
 	assert_int_equal(scn_counter(t, "TcpOutRsts"), 1);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 1);

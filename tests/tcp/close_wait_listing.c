@@ -11,13 +11,10 @@
 
 static struct synack_sockinfo conn_row(struct scn *t)
 {
-	struct synack_sockinfo rows[8];
-	size_t n = synack_sockets(t->st, rows, 8);
-	for (size_t i = 0; i < n && i < 8; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT)
-			return rows[i];
-	fail_msg("no row for the connection");
-	return rows[0];
+	struct synack_sockinfo r;
+	if (!scn_conn_row(t, &r))
+		fail_msg("no row for the connection");
+	return r;
 }
 
 /* The peer's data and FIN at 1 s, nobody reads or closes: an hour later

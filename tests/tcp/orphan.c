@@ -13,18 +13,6 @@
 /* tcp(7); <netinet/tcp.h> clashes with the wire layer's flag names. */
 #define TCP_LINGER2 8
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 static int get_linger2(struct scn *t, int fd)
 {
 	int v = -2;
@@ -83,7 +71,7 @@ static void orphan_linger2_10s__fin_wait2_entry_10s(void **state)
 	uint32_t iss;
 	orphan_fin_wait2(t, 10, &iss);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT2);
 	assert_string_equal(r.timer, "timewait");
 	assert_int_equal(r.timer_expires, SYNACK_SEC(10));
@@ -105,12 +93,12 @@ static void orphan_linger2_90s__socket_30s_then_entry_30s(void **state)
 	uint32_t iss;
 	orphan_fin_wait2(t, 90, &iss);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT2);
 	assert_string_equal(r.timer, "keepalive");
 	assert_int_equal(r.timer_expires, SYNACK_SEC(30));
 	scn_at(t, 30100);
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT2);
 	assert_string_equal(r.timer, "timewait");
 	assert_int_equal(r.timer_expires, SYNACK_SEC(30));
@@ -131,7 +119,7 @@ static void orphan_linger2_120s__fin__time_wait(void **state)
 	scn_inject(t, 20000, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_TIME_WAIT);
 	assert_int_equal(r.timer_expires, SYNACK_SEC(60));
 	scn_free(t);

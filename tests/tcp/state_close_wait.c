@@ -8,18 +8,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* ESTABLISHED, then the peer's bare FIN at 10 ms, acked at once. */
 static int to_close_wait(struct scn *t, uint32_t *iss)
 {
@@ -98,7 +86,7 @@ static void close_wait__listing__unread_fin_counts_one(void **state)
 	uint32_t iss;
 	int fd = to_close_wait(t, &iss);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_CLOSE_WAIT);
 	assert_string_equal(synack_state_ss_name(r.state), "CLOSE-WAIT");
 	assert_int_equal(r.recv_q, 1);
@@ -106,7 +94,7 @@ static void close_wait__listing__unread_fin_counts_one(void **state)
 	assert_null(r.timer);
 	char b[4];
 	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 0);
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.recv_q, 0);
 	assert_int_equal(r.send_q, 0);
 	scn_free(t);
@@ -121,7 +109,7 @@ static void close_wait__listing__unread_data_and_fin(void **state)
 	scn_inject(t, 10, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.recv_q, 6);
 	scn_free(t);
 }

@@ -8,18 +8,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* Close (or shutdown(SHUT_WR)) at 0; the peer's FIN, which does not ack
  * ours, arrives at 5 ms: the FINs crossed. */
 static int to_closing(struct scn *t, bool orphan, uint32_t *iss)
@@ -48,7 +36,7 @@ static void closing__ack_of_fin__time_wait(void **state)
 	scn_inject(t, 10, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_TIME_WAIT);
 	assert_string_equal(r.timer, "timewait");
 	assert_int_equal(r.timer_expires, SYNACK_SEC(60));
@@ -71,7 +59,7 @@ static void closing__listing__one_one_rto_timer(void **state)
 	uint32_t iss;
 	to_closing(t, true, &iss);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_string_equal(synack_state_ss_name(r.state), "CLOSING");
 	assert_int_equal(r.recv_q, 1);
 	assert_int_equal(r.send_q, 1);
@@ -132,7 +120,7 @@ static void closing__rst__closed(void **state)
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	assert_int_equal(scn_counter(t, "TcpExtTW"), 0);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 0);
 	scn_at(t, 5000);

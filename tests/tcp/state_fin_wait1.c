@@ -10,18 +10,6 @@
 #include "scenario.h"
 
 /* The listing row of the connection to the peer; false if it is gone. */
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* Passive open whose final ACK comes rtt_ms after the SYN-ACK, so the
  * handshake gives the RTT sample rtt_ms (RFC 6298 2.2). */
 static int establish_rtt(struct scn *t, uint64_t rtt_ms, uint32_t *iss)
@@ -60,7 +48,7 @@ static void established__close__fin_at_snd_nxt(void **state)
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT1);
 	assert_int_equal(r.fd, -1);
 	assert_int_equal(r.recv_q, 0);
@@ -124,7 +112,7 @@ static void fin_wait1__ack_of_fin__fin_wait2(void **state)
 	scn_inject(t, 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT2);
 	assert_int_equal(r.send_q, 0);
 	scn_free(t);
@@ -143,7 +131,7 @@ static void fin_wait1__ack_of_data_only__stays(void **state)
 	scn_inject(t, 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 4));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT1);
 	assert_int_equal(r.send_q, 1);
 	scn_free(t);
@@ -208,7 +196,7 @@ static void fin_wait1__rto_after_50ms_rtt__fin_resent_at_250ms(void **state)
 	assert_int_equal(scn_counter(t, "TcpRetransSegs"), 2);
 	assert_int_equal(scn_counter(t, "TcpExtTCPTimeouts"), 2);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT1);
 	assert_string_equal(r.timer, "on");
 	assert_int_equal(r.retrans, 2);
@@ -273,7 +261,7 @@ static void fin_wait1_orphan__rst__gone(void **state)
 	scn_inject(t, 5, SEG(.flags = RST | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	scn_at(t, 5000);
 	scn_expect_none(t);
 	scn_free(t);
@@ -330,7 +318,7 @@ static void fin_wait1_orphan__data__rst_abort_on_data(void **state)
 	scn_expect(t, SEG(.flags = RST, .seq = iss + 1, .wnd = 0));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	assert_int_equal(scn_counter(t, "TcpExtTCPAbortOnData"), 1);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 0);
 	scn_at(t, 5000);

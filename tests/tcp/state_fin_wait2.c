@@ -9,18 +9,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* ESTABLISHED, then shutdown(SHUT_WR) (or close() if orphan) at 0 ms and
  * the peer's ACK of our FIN at ack_ms: FIN-WAIT-2. */
 static int to_fin_wait2(struct scn *t, bool orphan, uint64_t ack_ms, uint32_t *iss)
@@ -98,7 +86,7 @@ static void fin_wait2_shut_wr__peer_data__readable_and_kept(void **state)
 	scn_at(t, 10 * 60 * 1000);
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT2);
 	assert_int_equal(r.fd, fd);
 	assert_int_equal(r.recv_q, 0);
@@ -121,7 +109,7 @@ static void fin_wait2_orphan__fin_timeout_60s__closed(void **state)
 	assert_int_equal(scn_conn_state(t), SYNACK_FIN_WAIT2);
 	scn_at(t, 60100);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 0);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 0);
@@ -245,7 +233,7 @@ static void fin_wait2_orphan__timeout__counted_as_tw(void **state)
 	uint32_t iss;
 	to_fin_wait2(t, true, 100, &iss);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_string_equal(r.timer, "timewait");
 	assert_int_equal(r.timer_expires, SYNACK_SEC(60));
 	scn_at(t, 60100);
@@ -280,7 +268,7 @@ static void fin_wait2_orphan__rst__gone(void **state)
 	scn_inject(t, 10, SEG(.flags = RST | ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	scn_at(t, 70000);
 	scn_expect_none(t);
 	scn_free(t);
@@ -298,7 +286,7 @@ static void fin_wait2_orphan__data__rst(void **state)
 	scn_expect(t, SEG(.flags = RST, .seq = iss + 2, .wnd = 0));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	scn_free(t);
 }
 

@@ -8,18 +8,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* The peer's FIN at 10 ms (acked), then close() or shutdown(SHUT_WR) at
  * 20 ms sends our FIN: LAST-ACK. */
 static int to_last_ack(struct scn *t, bool orphan, uint32_t *iss)
@@ -46,13 +34,13 @@ static void last_ack__ack_of_fin__closed_and_gone(void **state)
 	uint32_t iss;
 	to_last_ack(t, true, &iss);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_string_equal(synack_state_ss_name(r.state), "LAST-ACK");
 	assert_int_equal(r.send_q, 1);
 	assert_string_equal(r.timer, "on");
 	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 2));
 	scn_expect_none(t);
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 0);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 0);
 	assert_int_equal(scn_counter(t, "TcpExtTW"), 0);
@@ -109,11 +97,11 @@ static void last_ack__ack_of_data_only__stays(void **state)
 	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 4));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_LAST_ACK);
 	assert_int_equal(r.send_q, 1);
 	scn_inject(t, 40, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 5));
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	scn_free(t);
 }
 
@@ -180,7 +168,7 @@ static void last_ack__rst__closed(void **state)
 	scn_inject(t, 30, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 0);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 0);
 	scn_at(t, 10000);

@@ -9,18 +9,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == R_PORT) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* close() at 0, the peer's ACK of our FIN at 5 ms and its FIN at 1000 ms:
  * TIME-WAIT from 1000 ms. */
 static void to_time_wait(struct scn *t, uint32_t *iss)
@@ -48,7 +36,7 @@ static void time_wait__60s__closed(void **state)
 	assert_int_equal(scn_conn_state(t), SYNACK_TIME_WAIT);
 	scn_at(t, 61000);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtTW"), 1);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 0);
@@ -65,7 +53,7 @@ static void time_wait__listing__timewait_timer_empty_queues(void **state)
 	to_time_wait(t, &iss);
 	scn_at(t, 21000);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, &r));
+	assert_true(scn_conn_row(t, &r));
 	assert_string_equal(synack_state_ss_name(r.state), "TIME-WAIT");
 	assert_int_equal(r.fd, -1);
 	assert_int_equal(r.recv_q, 0);
@@ -144,7 +132,7 @@ static void time_wait__rst_at_rcv_nxt__closed(void **state)
 	scn_inject(t, 2000, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
-	assert_false(conn_row(t, &r));
+	assert_false(scn_conn_row(t, &r));
 	assert_int_equal(scn_counter(t, "TcpExtTW"), 1);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 0);
 	scn_free(t);

@@ -10,18 +10,6 @@
 
 #include "scenario.h"
 
-static bool conn_row(struct scn *t, uint16_t rport, struct synack_sockinfo *out)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (ntohs(rows[i].peer.sin_port) == rport) {
-			*out = rows[i];
-			return true;
-		}
-	return false;
-}
-
 /* Passive open, then our active close with the descriptor closed (an
  * orphan): FIN at 0, the peer's ACK at 5 ms (FIN_WAIT2 entry), its FIN at
  * 1000 ms: TIME-WAIT until 61000. Returns the listener. */
@@ -92,7 +80,7 @@ static void fin_wait2_orphan_3s__entry__counted_tw_killed(void **state)
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	scn_inject(t, 100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, R_PORT, &r));
+	assert_true(scn_conn_row_port(t, R_PORT, &r));
 	assert_int_equal(r.state, SYNACK_FIN_WAIT2);
 	assert_string_equal(r.timer, "timewait");
 	assert_int_equal(r.timer_expires, SYNACK_SEC(3));
@@ -203,7 +191,7 @@ static void time_wait_max_tw_buckets_0__no_entry__overflow_counted(void **state)
 	assert_int_equal(scn_counter(t, "TcpExtTCPTimeWaitOverflow"), 1);
 	assert_int_equal(scn_counter(t, "TcpExtTW"), 0);
 	struct synack_sockinfo r;
-	assert_true(conn_row(t, R_PORT, &r));
+	assert_true(scn_conn_row_port(t, R_PORT, &r));
 	assert_int_equal(r.state, SYNACK_CLOSE); /* the held socket, no entry */
 	assert_int_equal(r.fd, fd);
 	scn_inject(t, 500, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 2));
@@ -231,7 +219,7 @@ static void time_wait_max_tw_buckets_1__second__overflow(void **state)
 		scn_inject(t, at + 1, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 2, .sport = sport));
 		scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .sport = sport, .any_wnd = true));
 		struct synack_sockinfo r;
-		bool listed = conn_row(t, sport, &r);
+		bool listed = scn_conn_row_port(t, sport, &r);
 		if (i == 1) {
 			assert_false(listed);
 		} else {
