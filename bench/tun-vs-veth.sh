@@ -9,8 +9,6 @@
 #   the Linux side of that comparison is nginx when it is installed
 #   (apt-get install nginx-light), else python3's http.server, a weak
 #   application whose rows say little about the kernel.
-# synack's receive buffer does not grow by itself yet: one connection
-# carries at most 128 KiB (its default buffer) per round trip.
 set -euo pipefail
 BIN=${1:-./build/synack}
 [ "$(id -u)" = 0 ] || { echo "tun-vs-veth: run as root" >&2; exit 2; }

@@ -75,6 +75,7 @@ struct synack_config {
 	int tcp_tw_reuse;              /* 2 */
 	int tcp_tw_reuse_delay;        /* 1000 ms */
 	int tcp_fastopen;              /* 1 */
+	int tcp_moderate_rcvbuf;       /* 1: the receive buffer grows to the path (DRS) */
 };
 
 /* Fill *cfg with Linux's defaults. */

@@ -56,6 +56,7 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_tw_reuse", tcp_tw_reuse, 1, 0, 2),
 	CFG("net.ipv4.tcp_tw_reuse_delay", tcp_tw_reuse_delay, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_fastopen", tcp_fastopen, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_moderate_rcvbuf", tcp_moderate_rcvbuf, 1, 0, 1),
 };
 
 #define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))
@@ -101,6 +102,7 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_tw_reuse = 2;
 	c->tcp_tw_reuse_delay = 1000;
 	c->tcp_fastopen = 1;
+	c->tcp_moderate_rcvbuf = 1;
 }
 
 /* Accept "net.ipv4.x", "net/ipv4/x" and the bare "x". */

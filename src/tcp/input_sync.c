@@ -271,6 +271,8 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg 
 	/* With SACK, cwnd grows by what this ACK delivered: bytes SACKed
 	 * before counted then (Linux tcp_cong_avoid's acked_sacked). */
 	tcp_cc_on_ack(tp, tcp_sb_on(tp) ? delivered : acked);
+	if (data)
+		tcp_sndbuf_after_ack(tp);
 	/* RFC 6298 5.3: an ACK of new data restarts the timer (Linux
 	 * tcp_rearm_rto). */
 	if (tp->rtx_kind == RTX_RETRANS || tp->rtx_kind == RTX_PROBE)
@@ -419,8 +421,10 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->rcv_nxt += advanced;
 	tcp_sack_after_queue(tp, seg->seq, in_order);
 	tp->bytes_received += advanced;
-	if (in_order)
+	if (in_order) {
 		tcp_measure_rcv_mss(tp, seg->len, seg->flags);
+		tcp_rcv_rtt_on_data(tp, seg);
+	}
 	tcp_ack_schedule(tp, in_order && !filled_hole, seg->len); /* reads the last arrival */
 	tp->last_data_recv = st->now;
 	if (advanced)

@@ -332,6 +332,7 @@ static ssize_t tcp_recv(struct sock *sk, void *buf, size_t len, int flags)
 		ring_peek(&tp->rcvq.r, 0, buf, n);
 		if (!(flags & MSG_PEEK)) {
 			rcvq_consume(&tp->rcvq, n);
+			tcp_rcvbuf_after_read(tp);
 			tcp_window_after_read(tp, n);
 		}
 		return n;

@@ -97,6 +97,12 @@ struct tcp_sock {
 	struct ring sndq;                /* from SND.UNA on */
 	struct rcvq rcvq;
 	uint32_t sndbuf, rcvbuf;         /* queue limits in bytes */
+	/* Receive buffer autotuning (rcvbuf.c): the receiver's RTT (x8, us)
+	 * and the bytes read in the last such RTT. */
+	uint32_t rcv_rtt_us8, rcv_rtt_seq, rcv_rtt_last_tsecr;
+	synack_time_t rcv_rtt_time;
+	uint32_t rcvq_space, rcvq_seq;
+	synack_time_t rcvq_time;
 	bool fin_queued;                 /* application closed its sending side */
 	bool fin_sent;                   /* our FIN has a sequence number (fin_seq) */
 	uint32_t fin_seq;

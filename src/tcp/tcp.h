@@ -225,6 +225,16 @@ bool tcp_tw_after_segment(struct tcp_sock *tp);
 /* The handshake is over: congestion window, buffers, keepalive. */
 void tcp_established_init(struct tcp_sock *tp);
 
+/* ---- autotune.c: send and receive buffer autotuning -------------------- */
+/* The send buffer holds two of the larger of the initial and current cwnd. */
+void tcp_sndbuf_expand(struct tcp_sock *tp);
+void tcp_sndbuf_after_ack(struct tcp_sock *tp);
+void tcp_rcvbuf_init(struct tcp_sock *tp);
+/* In-order data arrived: the receiver's RTT sample. */
+void tcp_rcv_rtt_on_data(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* The application read: grow the buffer to what it takes per RTT. */
+void tcp_rcvbuf_after_read(struct tcp_sock *tp);
+
 /* ---- rtt.c: RFC 6298 --------------------------------------------------- */
 void tcp_rtt_init(struct tcp_sock *tp);
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);

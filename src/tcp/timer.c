@@ -426,16 +426,11 @@ void tcp_established_init(struct tcp_sock *tp)
 	if (!tp->parent && tp->total_retrans > 1)
 		tp->cwnd = 1;
 	tp->recover = tp->snd_una;
-	/* Linux grows the send buffer to hold two initial windows. */
-	uint32_t want = 2u * TCP_INIT_CWND * tp->mss * 2u;
-	if (!tp->sk.sndbuf_locked && tp->sndbuf < want) {
-		uint32_t max = (uint32_t)st->cfg.tcp_wmem[2];
-		tp->sndbuf = want < max ? want : max;
-		tp->sk.sndbuf = (int)tp->sndbuf;
-	}
+	tcp_sndbuf_expand(tp); /* Linux tcp_init_buffer_space */
 	/* Linux tcp_finish_connect / tcp_create_openreq_child start the
 	 * TCP_INFO clocks (rcv_tstamp, lrcvtime, lsndtime) here. */
 	tp->last_ack_recv = tp->last_data_recv = tp->last_data_sent = st->now;
+	tcp_rcvbuf_init(tp);
 	tcp_reset_keepalive(tp);
 }
 
