@@ -3,23 +3,33 @@
 
 #include "tcp/buf.h"
 
-/* Make room for cap bytes; memory is allocated lazily at first use. */
-static bool ring_reserve(struct ring *r, uint32_t cap)
+#define RING_MIN 4096u /* the first block; small queues stay small */
+
+/*
+ * Make the block hold at least need bytes (need <= max): memory follows
+ * what is queued, doubling up to max, so a connection whose buffer
+ * autotuning allowed megabytes holds only what it really queues. The
+ * first keep bytes from the head (in-order data and, in a receive queue,
+ * out-of-order data stored past it) move to the new block.
+ */
+static bool ring_reserve(struct ring *r, uint32_t need, uint32_t keep, uint32_t max)
 {
-	if (r->mem && r->cap == cap)
+	if (r->mem && r->cap >= need)
 		return true;
-	uint8_t *mem = malloc(cap ? cap : 1);
+	uint32_t size = r->cap ? r->cap : RING_MIN;
+	while (size < need && size < max)
+		size = size > max / 2 ? max : size * 2;
+	if (size < need)
+		size = need;
+	uint8_t *mem = malloc(size);
 	if (!mem)
 		return false;
-	/* Re-linearise existing bytes into the new block. */
 	if (r->mem) {
-		uint32_t keep = r->len < cap ? r->len : cap;
 		ring_peek(r, 0, mem, keep);
 		free(r->mem);
-		r->len = keep;
 	}
 	r->mem = mem;
-	r->cap = cap;
+	r->cap = size;
 	r->head = 0;
 	return true;
 }
@@ -39,7 +49,7 @@ uint32_t ring_append(struct ring *r, uint32_t cap, const void *src, uint32_t n)
 	uint32_t room = cap - r->len;
 	if (n > room)
 		n = room;
-	if (n == 0 || !ring_reserve(r, cap))
+	if (n == 0 || !ring_reserve(r, r->len + n, r->len, cap))
 		return 0;
 	ring_copy_in(r, r->len, src, n);
 	r->len += n;
@@ -109,7 +119,13 @@ bool rcvq_write(struct rcvq *q, uint32_t cap, uint32_t off, const void *src, uin
 	*advanced = 0;
 	if (n == 0)
 		return true;
-	if (!ring_reserve(&q->r, cap < q->r.len ? q->r.len : cap))
+	/* Out-of-order bytes sit past the in-order ones up to the last
+	 * range's end; all of it survives a move to a bigger block. */
+	uint32_t keep = q->r.len + (q->nooo ? q->ooo[q->nooo - 1].end : 0);
+	uint32_t need = q->r.len + off + n;
+	if (need < keep)
+		need = keep;
+	if (!ring_reserve(&q->r, need, keep, cap < need ? need : cap))
 		return false;
 	if (off == 0 && q->nooo == 0) {
 		/* The common case: in order, no holes. */
