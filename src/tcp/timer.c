@@ -45,9 +45,23 @@ static int timeout_errno(const struct tcp_sock *tp)
 	return tp->soft_err ? tp->soft_err : ETIMEDOUT;
 }
 
+/* Linux tcp_retransmit_timer, when the device refused the resend (local
+ * congestion): no backoff (the caller restores the RTO), one
+ * retransmission counted so the give-up rules run, and the next try in
+ * min(RTO, 500 ms). */
+static enum rtx_next refused_retransmit(struct tcp_sock *tp)
+{
+	if (!tp->retransmits)
+		tp->retransmits = 1;
+	tp->rtx_kind = RTX_RETRANS;
+	arm_us(tp, &tp->rtx_timer, tp->rto_us < TCP_RESOURCE_PROBE_US ? tp->rto_us
+								   : TCP_RESOURCE_PROBE_US);
+	return RTX_ARMED;
+}
+
 /* SYN-SENT: SYNs at 0,1,2,3,4,5,7,11,... s; give up after syn_retries +
  * linear timeouts retransmissions, or (2^(retries+1)-1) s (Linux 6.5+). */
-static bool syn_sent_timeout(struct tcp_sock *tp)
+static enum rtx_next syn_sent_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	unsigned retries = tp->syn_retries ? (unsigned)tp->syn_retries
@@ -58,18 +72,26 @@ static bool syn_sent_timeout(struct tcp_sock *tp)
 	     st->now - tp->retrans_stamp >= retries_to_time(retries, SYNACK_SEC(1), tcp_rto_max(tp)))) {
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "SYN retransmissions exhausted");
-		return false;
+		return RTX_GONE;
 	}
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = tp->rtt_sent;
+	unsigned prior_retransmits = tp->retransmits;
+	uint32_t prior_rto = tp->rto_us;
 	tp->retransmits++;
 	tp->total_retrans++;
 	if (tp->retransmits > linear) {
 		uint64_t rto = (uint64_t)tp->rto_us * 2;
 		tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
 	}
+	tp->xmit_refused = false;
 	tcp_send_syn(tp);
-	return true;
+	if (tp->xmit_refused) {
+		tp->retransmits = prior_retransmits;
+		tp->rto_us = prior_rto;
+		return refused_retransmit(tp);
+	}
+	return RTX_REARM;
 }
 
 /* SYN-RECEIVED: SYN-ACKs at 1, 3, 7, 15, 31 s; the child expires at 63 s. */
@@ -118,17 +140,8 @@ static enum rtx_next data_timeout(struct tcp_sock *tp)
 	/* SND.NXT goes past what was resent only: a copy cut short (SACKed
 	 * data after it, or our SACK blocks in it) leaves the rest to send. */
 	uint32_t sent = tcp_retransmit_at(tp, tp->snd_una);
-	if (tp->xmit_refused) {
-		/* Linux tcp_retransmit_timer: the device refused the resend
-		 * (local congestion). No backoff; count one retransmission so
-		 * the give-up rules run; try again in min(RTO, 500 ms). */
-		if (!tp->retransmits)
-			tp->retransmits = 1;
-		tp->rtx_kind = RTX_RETRANS;
-		arm_us(tp, &tp->rtx_timer, tp->rto_us < TCP_RESOURCE_PROBE_US ? tp->rto_us
-									   : TCP_RESOURCE_PROBE_US);
-		return RTX_ARMED;
-	}
+	if (tp->xmit_refused)
+		return refused_retransmit(tp);
 	tp->retransmits++;
 	tp->backoff++;
 	uint64_t rto = (uint64_t)tp->rto_us * 2;
@@ -234,7 +247,7 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 		MIB_INC(st, TCP_TIMEOUTS);
 		switch (tp->state) {
 		case SYNACK_SYN_SENT:
-			next = syn_sent_timeout(tp) ? RTX_REARM : RTX_GONE;
+			next = syn_sent_timeout(tp);
 			break;
 		case SYNACK_SYN_RECV:
 			next = syn_recv_timeout(tp) ? RTX_REARM : RTX_GONE;

@@ -7,7 +7,8 @@
  * TCP_RESOURCE_PROBE_INTERVAL, without backoff; each try counts in
  * icsk_probes_out). TCP_USER_TIMEOUT counts from the first probe timeout
  * (icsk_probes_tstamp); without it tcp_retries2 tries end the
- * connection. A refused retransmission (tcp_retransmit_timer) does not
+ * connection. A refused retransmission (tcp_retransmit_timer: data, or
+ * a SYN; a refused first SYN counts as sent, tcp_connect) does not
  * back off either and comes back in min(RTO, 500 ms), counted as
  * TCPRetransFail. A refused keepalive is not counted and is retried in
  * 500 ms. packetdrill user_timeout/user-timeout-probe.pkt runs the
@@ -257,6 +258,51 @@ static void estab__keepalive_refused__retried_in_500ms_not_counted(void **state)
 	scn_free(t);
 }
 
+/* SYN-SENT: a refused first SYN counts as sent (Linux tcp_connect
+ * ignores the error), so the RTO fires at 1 s; that resend is refused
+ * and retried in min(RTO, 500 ms) without backoff (1.5 s, 2 s); the one
+ * at 2 s goes out, and the next follows a full RTO later (retransmits 2,
+ * still linear: 1 s). */
+static void syn_sent__syn_refused__retried_in_500ms(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	assert_true(fd >= 0);
+	t->refuse = true;
+	scn_connect(t, fd);
+	assert_int_equal(t->refused, 1);
+	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
+	static const uint64_t at[] = {1000, 1500};
+	for (unsigned i = 0; i < 2; i++) {
+		scn_at(t, at[i] - 1);
+		assert_int_equal(t->refused, 1 + i);
+		scn_at(t, at[i]);
+		assert_int_equal(t->refused, 2 + i);
+		assert_int_equal(info(t, fd).tcpi_retransmits, 1);
+		assert_int_equal(info(t, fd).tcpi_rto, 1000000);
+	}
+	t->refuse = false;
+	scn_at(t, 1999);
+	scn_expect_none(t);
+	struct tcp_seg seg;
+	synack_time_t when;
+	scn_at(t, 2000);
+	assert_true(scn_pop(t, &seg, &when));
+	assert_int_equal(seg.flags, SYN);
+	assert_int_equal(when, SYNACK_MS(2000));
+	assert_int_equal(info(t, fd).tcpi_retransmits, 2);
+	scn_at(t, 2999);
+	scn_expect_none(t);
+	scn_at(t, 3000);
+	assert_true(scn_pop(t, &seg, &when));
+	assert_int_equal(seg.flags, SYN);
+	assert_int_equal(when, SYNACK_MS(3000));
+	assert_int_equal(scn_counter(t, "TcpExtTCPSynRetrans"), 4);
+	assert_int_equal(scn_counter(t, "TcpExtTCPRetransFail"), 2);
+	assert_int_equal(scn_counter(t, "IpOutDiscards"), 3);
+	scn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +311,7 @@ int main(void)
 		cmocka_unit_test(estab__device_refuses_no_user_timeout__retries2_tries),
 		cmocka_unit_test(estab__retransmission_refused__retry_in_500ms_no_backoff),
 		cmocka_unit_test(estab__keepalive_refused__retried_in_500ms_not_counted),
+		cmocka_unit_test(syn_sent__syn_refused__retried_in_500ms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
