@@ -125,6 +125,20 @@ struct synack_env {
 	void (*event)(void *ctx, int fd, uint32_t events);
 	/* Optional: every state change, segment in and out, and drop. */
 	void (*trace)(void *ctx, const struct synack_trace *ev);
+	/* Optional, used instead of send when set: one IPv4 packet to a
+	 * device that may refuse it. Return SYNACK_XMIT_OK if it took the
+	 * packet, SYNACK_XMIT_DROP if its transmit queue is full (a TUN write
+	 * that fails with EAGAIN/ENOBUFS; Linux's qdisc answering
+	 * NET_XMIT_DROP). A refusal is local congestion: TCP does not count
+	 * the segment as sent and tries again on its 500 ms resource-probe
+	 * timer, as Linux does. Must not call back into the stack. */
+	int (*xmit)(void *ctx, const void *pkt, size_t len);
+};
+
+/* What env.xmit answers (Linux's NET_XMIT_SUCCESS, NET_XMIT_DROP). */
+enum synack_xmit_result {
+	SYNACK_XMIT_OK = 0,
+	SYNACK_XMIT_DROP = 1,
 };
 
 struct synack_params {

@@ -40,8 +40,9 @@ unsigned synack_tun_mtu(const struct synack_tun *t);
  */
 void synack_tun_set_drop(struct synack_tun *t, double p, uint64_t seed);
 
-/* One packet to the kernel. Returns 0, or -1 with errno (EAGAIN: the
- * device queue is full; the packet is dropped, as a full NIC ring would). */
+/* One packet to the kernel. Returns 0, or -1 with errno (EAGAIN or
+ * ENOBUFS: the device queue is full; the packet is not sent, and a driver
+ * reports it to the stack as local congestion, SYNACK_XMIT_DROP). */
 int synack_tun_write(struct synack_tun *t, const void *pkt, size_t len);
 
 /* Read up to max packets that are waiting and call fn for each (buf is

@@ -14,6 +14,7 @@
 	X(IP_IN_DELIVERS, "IpInDelivers") \
 	X(IP_OUT_REQUESTS, "IpOutRequests") \
 	X(IP_OUT_NO_ROUTES, "IpOutNoRoutes") \
+	X(IP_OUT_DISCARDS, "IpOutDiscards") \
 	X(IP_REASM_REQDS, "IpReasmReqds") \
 	X(IP_REASM_FAILS, "IpReasmFails") \
 	X(IP_EXT_IN_TRUNCATED_PKTS, "IpExtInTruncatedPkts") \
@@ -64,6 +65,7 @@
 	X(TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard") \
 	X(TCP_SACK_RENEGING, "TcpExtTCPSACKReneging") \
 	X(TCP_LOSS_UNDO, "TcpExtTCPLossUndo") \
+	X(TCP_RETRANS_FAIL, "TcpExtTCPRetransFail") \
 	X(TCP_ORIG_DATA_SENT, "TcpExtTCPOrigDataSent") \
 	X(TCP_WIN_PROBE, "TcpExtTCPWinProbe") \
 	X(TCP_KEEP_ALIVE, "TcpExtTCPKeepAlive") \

@@ -12,8 +12,10 @@ struct ipv4_hdr;
 
 void ipv4_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
 /* Send the len bytes the caller wrote at IPV4_PAYLOAD(st) to daddr.
- * Returns the whole packet's length (for tracing), 0 if not sent. */
-size_t ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len);
+ * Returns 0 once the device took it (the packet is st->tx, len + 20
+ * bytes), -EMSGSIZE if it is not sent (too big), -ENOBUFS if the device
+ * refused it (its transmit queue is full: local congestion). */
+int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len);
 void icmp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
 /* Report an undeliverable datagram (RFC 1122 3.2.2.1) with its header. */
 void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct ipv4_hdr *ip,

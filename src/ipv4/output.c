@@ -1,19 +1,31 @@
 /* IPv4 output: one header in front of what the transport wrote. */
+#include <errno.h>
+
 #include "core/stack.h"
 #include "ipv4/ipv4.h"
 #include "wire/ipv4.h"
 
-size_t ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len)
+int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len)
 {
 	if (len + IPV4_HDR_LEN > st->mtu && proto != IPPROTO_TCP_) {
 		MIB_INC(st, IP_OUT_NO_ROUTES);
-		return 0;
+		return -EMSGSIZE;
 	}
 	MIB_INC(st, IP_OUT_REQUESTS);
 	/* DF on everything, as Linux does with path-MTU discovery on. */
 	ipv4_emit(st->tx, st->addr, daddr, proto, (uint8_t)st->cfg.ip_default_ttl,
 		  st->ip_id++, (uint16_t)len, 1);
-	if (st->env.send)
+	if (st->env.xmit) {
+		if (st->env.xmit(st->env.ctx, st->tx, len + IPV4_HDR_LEN) != SYNACK_XMIT_OK) {
+			/* The device's queue is full. Linux counts this in the
+			 * qdisc (tc -s: dropped) and hands NET_XMIT_DROP back
+			 * to the sender; IpOutDiscards is RFC 4293's counter for
+			 * datagrams discarded "for lack of buffer space". */
+			DROP(st, IP_OUT_DISCARDS, "device refused the packet (transmit queue full)");
+			return -ENOBUFS;
+		}
+	} else if (st->env.send) {
 		st->env.send(st->env.ctx, st->tx, len + IPV4_HDR_LEN);
-	return len + IPV4_HDR_LEN;
+	}
+	return 0;
 }

@@ -41,12 +41,17 @@ static void capture(struct synack_loop *l, const void *pkt, size_t len)
 			  pkt, len);
 }
 
-/* env.send: straight to the device; it never calls back into the stack. */
-static void loop_send(void *ctx, const void *pkt, size_t len)
+/* env.xmit: straight to the device; it never calls back into the stack.
+ * A write the kernel refuses for lack of room (EAGAIN, ENOBUFS) is local
+ * congestion, which TCP retries as Linux does; other errors lose the
+ * packet as the wire would. */
+static int loop_xmit(void *ctx, const void *pkt, size_t len)
 {
 	struct synack_loop *l = ctx;
+	if (synack_tun_write(l->tun, pkt, len) < 0 && (errno == EAGAIN || errno == ENOBUFS))
+		return SYNACK_XMIT_DROP;
 	capture(l, pkt, len);
-	synack_tun_write(l->tun, pkt, len);
+	return SYNACK_XMIT_OK;
 }
 
 static void loop_rx(void *ctx, const void *pkt, size_t len)
@@ -78,7 +83,7 @@ struct synack_loop *synack_loop_new(const struct synack_loop_params *p)
 		.mtu = synack_tun_mtu(p->tun),
 		.seed = seed,
 		.now = synack_loop_clock(),
-		.env = {.ctx = l, .send = loop_send, .trace = p->trace},
+		.env = {.ctx = l, .xmit = loop_xmit, .trace = p->trace},
 		.config = p->config,
 	};
 	/* The trace hook gets the application's context, not the loop. */

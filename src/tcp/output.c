@@ -3,6 +3,7 @@
  * RFC 9293 3.8.6.2.1 and RFC 1122 4.2.3.4), and the building of every
  * segment TCP sends.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "ipv4/ipv4.h"
@@ -29,20 +30,24 @@ void tcp_trace_seg(struct tcp_sock *tp, struct synack_stack *st, enum synack_tra
 	st->env.trace(st->env.ctx, &ev);
 }
 
-/* Emit seg as an IPv4 packet; counts OutSegs or RetransSegs. */
-static void tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+/* Emit seg as an IPv4 packet; counts OutSegs or RetransSegs. Returns
+ * false if the device refused it (local congestion). Linux counts a
+ * segment and its tcp_info figures before handing it to IP
+ * (__tcp_transmit_skb), so a refused one is counted too; a refused
+ * retransmission also counts TCPRetransFail (__tcp_retransmit_skb). */
+static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
 		     bool retrans)
 {
 	size_t n = tcp_seg_emit(seg, IPV4_PAYLOAD(st), STACK_TX_MAX - IPV4_HDR_LEN);
 	if (n == 0)
-		return;
+		return true;
 	if (retrans)
 		MIB_INC(st, TCP_RETRANS_SEGS);
 	else
 		MIB_INC(st, TCP_OUT_SEGS);
 	if (seg->flags & TCP_RST)
 		MIB_INC(st, TCP_OUT_RSTS);
-	size_t len = ipv4_output(st, seg->daddr, IPPROTO_TCP_, n);
+	int rc = ipv4_output(st, seg->daddr, IPPROTO_TCP_, n);
 	if (tp) {
 		/* TCP_INFO counters, as Linux's tcp_info: every segment, the
 		 * data ones, payload bytes sent and resent. */
@@ -53,8 +58,16 @@ static void tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct 
 			if (retrans)
 				tp->bytes_retrans += seg->len;
 		}
+		tp->xmit_refused = rc == -ENOBUFS;
 	}
-	tcp_trace_seg(tp, st, SYNACK_TRACE_SEG_OUT, seg, st->tx, len, retrans);
+	if (rc == -ENOBUFS) {
+		if (retrans)
+			MIB_INC(st, TCP_RETRANS_FAIL);
+		return false;
+	}
+	tcp_trace_seg(tp, st, SYNACK_TRACE_SEG_OUT, seg, st->tx, rc == 0 ? n + IPV4_HDR_LEN : 0,
+		      retrans);
+	return true;
 }
 
 /*
@@ -108,8 +121,9 @@ uint32_t tcp_current_mss(const struct tcp_sock *tp)
 	return send_mss(tp);
 }
 
-/* Send one segment of tp: seq, flags, and len bytes of the send queue. */
-static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len, bool retrans)
+/* Send one segment of tp: seq, flags, and len bytes of the send queue.
+ * false: the device refused it (tp->xmit_refused). */
+static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t len, bool retrans)
 {
 	struct synack_stack *st = tp->sk.st;
 	struct tcp_seg seg;
@@ -132,7 +146,7 @@ static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 		tp->last_data_sent = st->now;
 		tcp_event_data_sent(tp);
 	}
-	tcp_emit(st, tp, &seg, retrans);
+	return tcp_emit(st, tp, &seg, retrans);
 }
 
 uint32_t tcp_unsent(const struct tcp_sock *tp)
@@ -232,10 +246,14 @@ static bool seg_psh(struct tcp_sock *tp, uint32_t n, uint32_t unsent, uint32_t r
 	return segs > 1 || (tcp_skb_ends_at(tp, end) && tcp_skb_psh(tp, end));
 }
 
-/* Send n bytes at SND.NXT (new, or again after a timeout rewound it). */
-static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
+/* Send n bytes at SND.NXT (new, or again after a timeout rewound it).
+ * false: the device refused them (local congestion); as Linux's
+ * tcp_write_xmit, they stay unsent and SND.NXT does not move. */
+static bool xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 {
 	bool retrans = seq_lt(tp->snd_nxt, tp->snd_max);
+	if (!tcp_xmit(tp, tp->snd_nxt, flags, n, retrans))
+		return false;
 	if (!retrans)
 		MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
 	if (!retrans && tp->sack_recovery)
@@ -245,10 +263,10 @@ static void xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 		tp->rtt_seq = tp->snd_nxt;
 		tp->rtt_sent = tp->sk.st->now;
 	}
-	tcp_xmit(tp, tp->snd_nxt, flags, n, retrans);
 	tp->snd_nxt += n;
 	if (n < send_mss(tp))
 		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end */
+	return true;
 }
 
 /* Send data from SND.NXT while the windows allow; returns segments sent. */
@@ -296,7 +314,8 @@ static unsigned send_data(struct tcp_sock *tp)
 		bool fin = n == unsent && tp->fin_queued && room > n;
 		if (fin)
 			flags |= TCP_FIN;
-		xmit_data(tp, n, flags);
+		if (!xmit_data(tp, n, flags))
+			return sent; /* local congestion: the probe timer retries */
 		if (fin) {
 			tp->fin_sent = true;
 			tp->fin_seq = tp->snd_nxt;
@@ -316,7 +335,8 @@ static bool send_fin(struct tcp_sock *tp)
 	if (!seq_gt(tp->snd_una + tp->snd_wnd, tp->snd_nxt))
 		return false; /* zero window: the persist timer probes */
 	bool retrans = tp->fin_sent;
-	tcp_xmit(tp, tp->snd_nxt, TCP_FIN | TCP_ACK, 0, retrans);
+	if (!tcp_xmit(tp, tp->snd_nxt, TCP_FIN | TCP_ACK, 0, retrans))
+		return false; /* refused: the FIN waits, as an unsent skb would */
 	tp->fin_sent = true;
 	tp->fin_seq = tp->snd_nxt;
 	tp->snd_nxt++;
@@ -338,23 +358,22 @@ bool tcp_window_blocked(const struct tcp_sock *tp)
 
 /* Linux tcp_write_wakeup, when the persist timer fires: if the window
  * takes some bytes, send what fits (an MSS at most) with PSH; else a
- * window probe. Returns true if data went out. */
-bool tcp_write_wakeup(struct tcp_sock *tp)
+ * window probe. Says which, and whether the device refused it. */
+enum tcp_wakeup tcp_write_wakeup(struct tcp_sock *tp)
 {
 	uint32_t unsent = tcp_unsent(tp);
 	uint32_t end = tp->snd_una + tp->snd_wnd;
-	if (!unsent || !can_send_data(tp->state) || !seq_gt(end, tp->snd_nxt)) {
-		tcp_send_probe(tp);
-		return false;
-	}
+	if (!unsent || !can_send_data(tp->state) || !seq_gt(end, tp->snd_nxt))
+		return tcp_send_probe(tp) ? TCP_WAKEUP_PROBE : TCP_WAKEUP_PROBE_REFUSED;
 	uint32_t n = end - tp->snd_nxt;
 	if (n > unsent)
 		n = unsent;
 	if (n > send_mss(tp))
 		n = send_mss(tp);
-	xmit_data(tp, n, TCP_ACK | TCP_PSH);
+	if (!xmit_data(tp, n, TCP_ACK | TCP_PSH))
+		return TCP_WAKEUP_REFUSED;
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
-	return true;
+	return TCP_WAKEUP_DATA;
 }
 
 void tcp_output(struct tcp_sock *tp)
@@ -517,10 +536,10 @@ uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
 		uint32_t mss = send_mss(tp);
 		n = tcp_sb_clip(tp, seq, end - seq < mss ? end - seq : mss);
 		uint8_t flags = TCP_ACK | (seq + n == qend ? TCP_PSH : 0);
-		tcp_xmit(tp, seq, flags, n, true);
+		if (!tcp_xmit(tp, seq, flags, n, true))
+			n = 0;
 	} else if (tp->fin_sent && seq == tp->fin_seq) {
-		tcp_xmit(tp, seq, TCP_FIN | TCP_ACK, 0, true);
-		n = 1;
+		n = tcp_xmit(tp, seq, TCP_FIN | TCP_ACK, 0, true) ? 1 : 0;
 	}
 	tp->rtt_sampling = false; /* Karn: no sample across a retransmission */
 	return n;
@@ -528,7 +547,7 @@ uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
 
 /* Linux's window probe and keepalive: an ACK one below SND.UNA, which the
  * peer must answer with its current ACK and window. */
-void tcp_send_probe(struct tcp_sock *tp)
+bool tcp_send_probe(struct tcp_sock *tp)
 {
-	tcp_xmit(tp, tp->snd_una - 1, TCP_ACK, 0, false);
+	return tcp_xmit(tp, tp->snd_una - 1, TCP_ACK, 0, false);
 }

@@ -142,6 +142,7 @@ struct tcp_sock {
 	uint32_t high_rxt;
 	uint32_t prr_delivered, prr_out, prior_cwnd;
 	unsigned probes;                 /* zero-window or keepalive probes */
+	bool xmit_refused;               /* the device refused our last segment */
 	synack_time_t probes_tstamp;     /* first zero-window probe timeout, 0 = none */
 
 	/* ACK policy. */

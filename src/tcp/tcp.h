@@ -93,13 +93,23 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
  * SACKed data or our own SACK blocks (send MSS) cut it short. */
 uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq);
 /* The same, sending nothing at or past limit (data never sent). */
+/* Both return 0 if the device refused the segment (tp->xmit_refused). */
 uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit);
-/* Zero-window probe or keepalive: an ACK with SEQ=SND.UNA-1 (Linux). */
-void tcp_send_probe(struct tcp_sock *tp);
+/* Zero-window probe or keepalive: an ACK with SEQ=SND.UNA-1 (Linux).
+ * false: the device refused it. */
+bool tcp_send_probe(struct tcp_sock *tp);
 /* The peer's window cannot take the next segment (Linux tcp_snd_wnd_test). */
 bool tcp_window_blocked(const struct tcp_sock *tp);
-/* The persist timer fired: send what the window takes, else probe. */
-bool tcp_write_wakeup(struct tcp_sock *tp);
+/* The persist timer fired: send what the window takes, else probe.
+ * Linux's tcp_write_wakeup answers 0 (data sent), < 0 (a probe) or > 0
+ * (the device refused it: local congestion); here also which was tried. */
+enum tcp_wakeup {
+	TCP_WAKEUP_DATA,
+	TCP_WAKEUP_PROBE,
+	TCP_WAKEUP_REFUSED,        /* data, refused by the device */
+	TCP_WAKEUP_PROBE_REFUSED,  /* the window probe, refused */
+};
+enum tcp_wakeup tcp_write_wakeup(struct tcp_sock *tp);
 /* The window we advertise now, before scaling (window.c). */
 uint32_t tcp_select_window(struct tcp_sock *tp);
 /* Bytes queued but not yet sent. */

@@ -13,6 +13,13 @@
 
 #define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
 
+/* Linux TCP_RESOURCE_PROBE_INTERVAL: after the device refused a segment
+ * (local congestion) the timer tries again this soon, without backoff. */
+#define TCP_RESOURCE_PROBE_US 500000
+
+/* What a timer handler left to rtx_fire. */
+enum rtx_next { RTX_GONE, RTX_REARM, RTX_ARMED };
+
 static void arm_us(struct tcp_sock *tp, struct timer *t, synack_time_t delay)
 {
 	struct synack_stack *st = tp->sk.st;
@@ -38,9 +45,23 @@ static int timeout_errno(const struct tcp_sock *tp)
 	return tp->soft_err ? tp->soft_err : ETIMEDOUT;
 }
 
+/* Linux tcp_retransmit_timer, when the device refused the resend (local
+ * congestion): no backoff (the caller restores the RTO), one
+ * retransmission counted so the give-up rules run, and the next try in
+ * min(RTO, 500 ms). */
+static enum rtx_next refused_retransmit(struct tcp_sock *tp)
+{
+	if (!tp->retransmits)
+		tp->retransmits = 1;
+	tp->rtx_kind = RTX_RETRANS;
+	arm_us(tp, &tp->rtx_timer, tp->rto_us < TCP_RESOURCE_PROBE_US ? tp->rto_us
+								   : TCP_RESOURCE_PROBE_US);
+	return RTX_ARMED;
+}
+
 /* SYN-SENT: SYNs at 0,1,2,3,4,5,7,11,... s; give up after syn_retries +
  * linear timeouts retransmissions, or (2^(retries+1)-1) s (Linux 6.5+). */
-static bool syn_sent_timeout(struct tcp_sock *tp)
+static enum rtx_next syn_sent_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	unsigned retries = tp->syn_retries ? (unsigned)tp->syn_retries
@@ -51,18 +72,26 @@ static bool syn_sent_timeout(struct tcp_sock *tp)
 	     st->now - tp->retrans_stamp >= retries_to_time(retries, SYNACK_SEC(1), tcp_rto_max(tp)))) {
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "SYN retransmissions exhausted");
-		return false;
+		return RTX_GONE;
 	}
 	if (!tp->retrans_stamp)
 		tp->retrans_stamp = tp->rtt_sent;
+	unsigned prior_retransmits = tp->retransmits;
+	uint32_t prior_rto = tp->rto_us;
 	tp->retransmits++;
 	tp->total_retrans++;
 	if (tp->retransmits > linear) {
 		uint64_t rto = (uint64_t)tp->rto_us * 2;
 		tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
 	}
+	tp->xmit_refused = false;
 	tcp_send_syn(tp);
-	return true;
+	if (tp->xmit_refused) {
+		tp->retransmits = prior_retransmits;
+		tp->rto_us = prior_rto;
+		return refused_retransmit(tp);
+	}
+	return RTX_REARM;
 }
 
 /* SYN-RECEIVED: SYN-ACKs at 1, 3, 7, 15, 31 s; the child expires at 63 s. */
@@ -85,7 +114,7 @@ static bool syn_recv_timeout(struct tcp_sock *tp)
 /* Synchronized states: back off, go back to SND.UNA and resend (RFC 6298
  * 5.4-5.6); give up once the time tcp_retries2 stands for has passed
  * since the first unacknowledged transmission. */
-static bool data_timeout(struct tcp_sock *tp)
+static enum rtx_next data_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	unsigned retries = (unsigned)st->cfg.tcp_retries2;
@@ -100,25 +129,30 @@ static bool data_timeout(struct tcp_sock *tp)
 	if (tp->retransmits && st->now - tp->retrans_stamp >= limit) {
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
 		tcp_done(tp, timeout_errno(tp), "retransmissions exhausted");
-		return false;
+		return RTX_GONE;
 	}
 	tcp_cc_on_rto(tp);
 	tp->tlp_out = false; /* Linux tcp_retransmit_timer: a new tail */
-	tp->retransmits++;
-	tp->backoff++;
 	tp->total_retrans++;
-	uint64_t rto = (uint64_t)tp->rto_us * 2;
-	tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
 	tp->rtt_sampling = false; /* Karn */
 	tp->snd_nxt = tp->snd_una;
+	tp->xmit_refused = false;
 	/* SND.NXT goes past what was resent only: a copy cut short (SACKed
 	 * data after it, or our SACK blocks in it) leaves the rest to send. */
 	uint32_t sent = tcp_retransmit_at(tp, tp->snd_una);
+	if (tp->xmit_refused)
+		return refused_retransmit(tp);
+	tp->retransmits++;
+	tp->backoff++;
+	uint64_t rto = (uint64_t)tp->rto_us * 2;
+	tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;
 	tp->snd_nxt = seq_min(tp->snd_una + (sent ? sent : tp->mss), tp->snd_max);
 	if (tp->fin_sent && tp->snd_una == tp->fin_seq)
 		tp->snd_nxt = tp->fin_seq + 1;
-	return true;
+	return RTX_REARM;
 }
+
+static uint64_t probe_clamped(const struct tcp_sock *tp, uint64_t when);
 
 /* Linux tcp_probe_timer's limit: tcp_retries2 unanswered probes (every
  * ACK resets the count, so a peer that answers is probed for ever, RFC
@@ -144,8 +178,11 @@ static bool probes_exhausted(const struct tcp_sock *tp)
 /* Zero-window probing (RFC 9293 3.8.6.1): probes back off like the RTO;
  * a peer that keeps answering with a zero window is probed for ever. A
  * window too small for the next segment gets what fits instead, and the
- * retransmission timer takes over (Linux tcp_send_probe0). */
-static bool persist_timeout(struct tcp_sock *tp)
+ * retransmission timer takes over (Linux tcp_send_probe0). The same
+ * timer holds data the device refused (local congestion, Linux
+ * tcp_check_probe_timer): those tries count as probes but do not back
+ * off, and come every 500 ms (TCP_RESOURCE_PROBE_INTERVAL). */
+static enum rtx_next persist_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	/* Linux 5.12+: TCP_USER_TIMEOUT counts from the first probe timeout
@@ -159,19 +196,26 @@ static bool persist_timeout(struct tcp_sock *tp)
 		/* Linux tcp_write_err: the stored soft error or ETIMEDOUT. */
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
 		tcp_done(tp, timeout_errno(tp), "zero-window probes unanswered");
-		return false;
+		return RTX_GONE;
 	}
-	if (tcp_write_wakeup(tp)) {
+	enum tcp_wakeup w = tcp_write_wakeup(tp);
+	if (w == TCP_WAKEUP_DATA) {
 		tp->probes = 0;
 		tp->backoff = 0;
 		tp->probes_tstamp = 0;
-		return true;
+		return RTX_REARM;
 	}
-	MIB_INC(st, TCP_WIN_PROBE);
+	if (w != TCP_WAKEUP_REFUSED)
+		MIB_INC(st, TCP_WIN_PROBE); /* Linux counts the probe before sending it */
 	tp->probes++;
+	if (w == TCP_WAKEUP_REFUSED || w == TCP_WAKEUP_PROBE_REFUSED) {
+		tp->rtx_kind = RTX_PERSIST;
+		arm_us(tp, &tp->rtx_timer, probe_clamped(tp, TCP_RESOURCE_PROBE_US));
+		return RTX_ARMED;
+	}
 	if (tp->backoff < 16)
 		tp->backoff++;
-	return true;
+	return RTX_REARM;
 }
 
 /* Linux tcp_clamp_rto_to_user_timeout: while retransmitting with
@@ -196,27 +240,24 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 		arm_us(tp, &tp->rtx_timer, tcp_tlp_fire(tp, rto_clamped(tp)));
 		return;
 	}
+	enum rtx_next next;
 	if (tp->rtx_kind == RTX_PERSIST) {
-		if (!persist_timeout(tp))
-			return; /* the connection is gone */
-		tp->rtx_kind = RTX_NONE;
-		tcp_rearm_rtx(tp);
-		return;
+		next = persist_timeout(tp);
+	} else {
+		MIB_INC(st, TCP_TIMEOUTS);
+		switch (tp->state) {
+		case SYNACK_SYN_SENT:
+			next = syn_sent_timeout(tp);
+			break;
+		case SYNACK_SYN_RECV:
+			next = syn_recv_timeout(tp) ? RTX_REARM : RTX_GONE;
+			break;
+		default:
+			next = data_timeout(tp);
+			break;
+		}
 	}
-	MIB_INC(st, TCP_TIMEOUTS);
-	bool alive;
-	switch (tp->state) {
-	case SYNACK_SYN_SENT:
-		alive = syn_sent_timeout(tp);
-		break;
-	case SYNACK_SYN_RECV:
-		alive = syn_recv_timeout(tp);
-		break;
-	default:
-		alive = data_timeout(tp);
-		break;
-	}
-	if (alive) {
+	if (next == RTX_REARM) {
 		tp->rtx_kind = RTX_NONE;
 		tcp_rearm_rtx(tp);
 	}
@@ -341,7 +382,12 @@ static void keep_fire(struct timer *t, uint64_t now_ms)
 		return;
 	}
 	MIB_INC(st, TCP_KEEP_ALIVE);
-	tcp_send_probe(tp);
+	if (!tcp_send_probe(tp)) {
+		/* Linux tcp_keepalive_timer: a probe lost to local congestion
+		 * is not counted; try again in 500 ms. */
+		arm_us(tp, &tp->keep_timer, TCP_RESOURCE_PROBE_US);
+		return;
+	}
 	tp->probes++;
 	arm_us(tp, &tp->keep_timer, tcp_keepalive_intvl(tp));
 }

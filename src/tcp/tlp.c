@@ -84,7 +84,7 @@ static bool tlp_send_new(struct tcp_sock *tp)
 	uint32_t n = unsent < mss ? unsent : mss;
 	if (seq_lt(tp->snd_una + tp->snd_wnd, tp->snd_nxt + n))
 		return false;
-	return tcp_write_wakeup(tp);
+	return tcp_write_wakeup(tp) == TCP_WAKEUP_DATA;
 }
 
 /* The last segment sent again: the FIN, or the last MSS-sized piece of

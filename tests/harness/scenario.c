@@ -23,6 +23,18 @@ static void on_send(void *ctx, const void *pkt, size_t len)
 	p->at = synack_now(t->st);
 }
 
+/* env.xmit: the device refuses while the test says its queue is full. */
+static int on_xmit(void *ctx, const void *pkt, size_t len)
+{
+	struct scn *t = ctx;
+	if (t->refuse) {
+		t->refused++;
+		return SYNACK_XMIT_DROP;
+	}
+	on_send(ctx, pkt, len);
+	return SYNACK_XMIT_OK;
+}
+
 static void on_trace(void *ctx, const struct synack_trace *ev)
 {
 	struct scn *t = ctx;
@@ -47,7 +59,7 @@ struct scn *scn_new(const struct synack_config *cfg)
 		.mtu = 1500,
 		.seed = 1,
 		.now = 0,
-		.env = {.ctx = t, .send = on_send, .trace = on_trace},
+		.env = {.ctx = t, .send = on_send, .trace = on_trace, .xmit = on_xmit},
 		.config = &t->cfg,
 	};
 	t->st = synack_stack_new(&p);

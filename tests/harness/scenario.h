@@ -75,6 +75,10 @@ struct scn {
 	size_t nstates;
 	uint64_t watch_conn;    /* 0: record every connection */
 	bool verbose;
+	/* The link's transmit queue is full: every packet is refused
+	 * (SYNACK_XMIT_DROP, local congestion) and counted here. */
+	bool refuse;
+	unsigned refused;
 };
 
 /* Create a stack at time 0 (cfg NULL = Linux defaults). */

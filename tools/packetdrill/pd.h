@@ -33,6 +33,12 @@ struct pd_pkt {
 	uint8_t *data;
 };
 
+/* pd_qdisc.c: what tun0's root qdisc does to our packets. */
+struct pd_qdisc {
+	int watch;                       /* netlink socket on RTNLGRP_TC, -1 = none */
+	bool known, drops;               /* cached answer, valid while known */
+};
+
 struct pd {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;               /* the stack changed, or time moved */
@@ -51,6 +57,7 @@ struct pd {
 	/* Real descriptor -> synack descriptor + 1 (0 = not ours). */
 	int map[PD_MAX_FDS];
 	bool sysctl_loaded;
+	struct pd_qdisc qdisc;
 };
 
 /* The one instance (for the LD_PRELOADed getsockopt/close). */
@@ -90,6 +97,12 @@ bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, siz
  * Linux's TSO sizing would (seg_payload: its first segment's); 0 = none
  * joined (the device has TSO and GSO off). Lock held. */
 size_t pd_tso_limit(struct pd *pd, const uint8_t *pkt, size_t seg_payload);
+
+/* pd_qdisc.c: watch tun0's qdiscs; does its root qdisc refuse every
+ * packet (pfifo/bfifo limit 0: NET_XMIT_DROP, local congestion)? */
+void pd_qdisc_init(struct pd_qdisc *q);
+void pd_qdisc_free(struct pd_qdisc *q);
+bool pd_qdisc_refuses(struct pd_qdisc *q);
 
 /* pd_sock.c / pd_poll.c fill their parts of the table. */
 void pd_sock_fill(struct pd_iface *ifc);

@@ -176,20 +176,26 @@ void pd_load_sysctls(struct pd *pd)
 
 /* ---- the packet device and the clock ------------------------------------ */
 
-static void env_send(void *ctx, const void *pkt, size_t len)
+/* The device: tun0's qdisc may refuse the packet (pd_qdisc.c), and so
+ * does a full queue when packetdrill falls far behind; both are local
+ * congestion, which the stack retries as Linux does. */
+static int env_xmit(void *ctx, const void *pkt, size_t len)
 {
 	struct pd *pd = ctx;
-	if (pd->q_len == PD_QUEUE_MAX || len > PD_PKT_MAX)
-		return; /* packetdrill fell far behind: lose it, as a full qdisc would */
+	if (len > PD_PKT_MAX)
+		return SYNACK_XMIT_OK; /* cannot happen (MTU): lost */
+	if (pd->q_len == PD_QUEUE_MAX || pd_qdisc_refuses(&pd->qdisc))
+		return SYNACK_XMIT_DROP;
 	struct pd_pkt *p = &pd->q[(pd->q_head + pd->q_len) % PD_QUEUE_MAX];
 	p->data = malloc(len);
 	if (!p->data)
-		return;
+		return SYNACK_XMIT_DROP;
 	memcpy(p->data, pkt, len);
 	p->len = len;
 	p->at = synack_now(pd->st);
 	pd->q_len++;
 	pd_changed(pd);
+	return SYNACK_XMIT_OK;
 }
 
 static void env_event(void *ctx, int fd, uint32_t events)
@@ -281,6 +287,7 @@ static void pd_free(void *ud)
 		if (pd->map[i])
 			pd_drop_fd(pd, i);
 	synack_stack_free(pd->st);
+	pd_qdisc_free(&pd->qdisc);
 	for (size_t i = 0; i < pd->q_len; i++)
 		free(pd->q[(pd->q_head + i) % PD_QUEUE_MAX].data);
 	pthread_cond_destroy(&pd->cv);
@@ -322,9 +329,10 @@ void packetdrill_interface_init(const char *flags, struct pd_iface *ifc)
 	pd->main_thread = pthread_self();
 	pd->now = PD_START_US;
 	pd->bg_deadline = SYNACK_TIME_NEVER;
+	pd_qdisc_init(&pd->qdisc);
 	struct synack_params p = {
 		.seed = 1, .now = pd->now,
-		.env = {.ctx = pd, .send = env_send, .event = env_event},
+		.env = {.ctx = pd, .event = env_event, .xmit = env_xmit},
 	};
 	inet_pton(AF_INET, "192.168.0.1", &p.addr); /* packetdrill's default local_ip */
 	parse_flags(flags, &p);
