@@ -246,7 +246,6 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg *seg,
 			uint32_t delivered)
 {
-	struct synack_stack *st = tp->sk.st;
 	uint32_t acked = ack - tp->snd_una;
 	uint32_t data = acked;
 	if (tp->fin_sent && seq_gt(ack, tp->fin_seq))
@@ -254,13 +253,6 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg 
 	if (data > tp->sndq.len)
 		data = tp->sndq.len;
 	ring_consume(&tp->sndq, data);
-	/* Karn's rule (RFC 6298 3): time only never-retransmitted data. */
-	if (tp->rtt_sampling && seq_gt(ack, tp->rtt_seq)) {
-		tcp_rtt_sample(tp, (uint32_t)(st->now - tp->rtt_sent));
-		tp->rtt_sampling = false;
-	} else if (seg->opt.has_ts) {
-		tcp_rtt_sample_ts(tp, seg->opt.tsecr); /* RFC 7323 4.1: no Karn needed */
-	}
 	tp->snd_una = ack;
 	if (seq_lt(tp->snd_nxt, ack))
 		tp->snd_nxt = ack;
@@ -275,7 +267,7 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg 
 		tcp_sndbuf_after_ack(tp);
 	/* RFC 6298 5.3: an ACK of new data restarts the timer (Linux
 	 * tcp_rearm_rto). */
-	if (tp->rtx_kind == RTX_RETRANS || tp->rtx_kind == RTX_PROBE)
+	if (tp->rtx_kind == RTX_RETRANS || tp->rtx_kind == RTX_PROBE || tp->rtx_kind == RTX_REO)
 		tp->rtx_kind = RTX_NONE;
 	tcp_tlp_ack(tp, ack);
 	tcp_rearm_rtx(tp);
@@ -339,6 +331,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->soft_err = 0; /* Linux tcp_ack: something worked */
 	uint32_t old_wnd = tp->snd_wnd;
 	uint32_t delivered = tcp_sb_update(tp, seg); /* RFC 2018 SACK blocks */
+	tcp_rack_on_ack(tp, seg); /* RTT samples, RACK (RFC 8985 6.2) */
 	bool advanced = seq_gt(seg->ack, tp->snd_una);
 	if (advanced) {
 		ack_advance(tp, seg->ack, seg, delivered);

@@ -139,6 +139,8 @@ static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 	put_ts(tp, &seg);
 	if (flags & TCP_ACK)
 		tcp_sack_put(tp, &seg.opt); /* RFC 2018 4: on every ACK */
+	if (len || (flags & TCP_FIN))
+		tcp_txl_sent(tp, seq, seq + len + !!(flags & TCP_FIN));
 	if (len) {
 		ring_peek(&tp->sndq, seq - tp->snd_una, st->scratch, len);
 		seg.data = st->scratch;
@@ -258,11 +260,6 @@ static bool xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 		MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
 	if (!retrans && tp->sack_recovery)
 		tp->prr_out++; /* RFC 6937: new data counts as sent in recovery */
-	if (!tp->rtt_sampling && !retrans) {
-		tp->rtt_sampling = true;
-		tp->rtt_seq = tp->snd_nxt;
-		tp->rtt_sent = tp->sk.st->now;
-	}
 	tp->snd_nxt += n;
 	if (n < send_mss(tp))
 		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end */
@@ -535,7 +532,15 @@ uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
 	if (seq_lt(seq, end)) {
 		uint32_t mss = send_mss(tp);
 		n = tcp_sb_clip(tp, seq, end - seq < mss ? end - seq : mss);
-		uint8_t flags = TCP_ACK | (seq + n == qend ? TCP_PSH : 0);
+		/* Linux resends skb by skb and never joins one ending a
+		 * MSG_EOR record to the next (tcp_skb_can_collapse). */
+		uint32_t rec = eor_room(tp, seq);
+		if (rec && rec < n)
+			n = rec;
+		/* PSH where the queue or a pushed buffer ends (Linux resends
+		 * the skb with the flags tcp_mark_push gave it). */
+		bool psh = seq + n == qend || (tcp_skb_ends_at(tp, seq + n) && tcp_skb_psh(tp, seq + n));
+		uint8_t flags = TCP_ACK | (psh ? TCP_PSH : 0);
 		if (!tcp_xmit(tp, seq, flags, n, true))
 			n = 0;
 	} else if (tp->fin_sent && seq == tp->fin_seq) {

@@ -34,13 +34,27 @@ static void tcp_set_rto(struct tcp_sock *tp)
 	tp->rto_us = (uint32_t)rto;
 }
 
+static void rtt_estimate(struct tcp_sock *tp, uint32_t r);
+
 /* RFC 6298 2.2 and 2.3 (alpha 1/8, beta 1/4). */
 void tcp_rtt_sample(struct tcp_sock *tp, uint32_t r)
 {
+	tcp_rtt_sample2(tp, r, r);
+}
+
+void tcp_rtt_sample2(struct tcp_sock *tp, uint32_t r, uint32_t ca)
+{
 	if (r == 0)
 		r = 1;
-	if (r < tp->min_rtt_us)
-		tp->min_rtt_us = r;
+	if (ca == 0)
+		ca = 1;
+	if (ca < tp->min_rtt_us)
+		tp->min_rtt_us = ca;
+	rtt_estimate(tp, r);
+}
+
+static void rtt_estimate(struct tcp_sock *tp, uint32_t r)
+{
 	if (tp->srtt_us == 0) {
 		tp->srtt_us = r;
 		tp->rttvar_us = r / 2;

@@ -132,7 +132,7 @@ static uint32_t sacked_segs(const struct tcp_sock *tp)
  * sent before the most recently delivered one; our original transmissions
  * go in sequence order, so that is every hole below the highest SACKed
  * range. Outside recovery, fewer than DupThresh segments SACKed: none
- * (Linux would arm RACK's reordering timer; not modelled).
+ * here; RACK's reordering window and timer (rack.c) decide.
  */
 static bool lost_point(const struct tcp_sock *tp, uint32_t *at)
 {
@@ -300,10 +300,32 @@ void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 	if (tp->sb_loss && !seq_lt(tp->snd_una, tp->recover))
 		tp->sb_loss = false;
 	uint32_t lost;
-	if (!lost_point(tp, &lost) || tp->in_recovery || tp->sb_loss)
-		return; /* limited transmit comes from tcp_sb_in_flight */
+	if (tp->in_recovery || tp->sb_loss)
+		return;
+	/* RACK (rack.c) decides when fewer than DupThresh segments are
+	 * SACKed: lost now, or after its reordering window. Limited
+	 * transmit meanwhile comes from tcp_sb_in_flight. */
+	if (!lost_point(tp, &lost) && tcp_rack_check(tp) != RACK_LOST)
+		return;
 	enter_recovery(tp);
 	prr_step(tp, delivered, advanced);
+	retransmit_holes(tp);
+	if (tp->rtx_kind == RTX_REO) {
+		/* The retransmission of the head re-arms the RTO in place of
+		 * RACK's timer (Linux tcp_xmit_retransmit_queue). */
+		tp->rtx_kind = RTX_NONE;
+		tcp_rearm_rtx(tp);
+	}
+}
+
+/* Linux tcp_rack_reo_timeout: recovery starts (PRR counting one segment
+ * delivered) and the lost holes go out as the reduced cwnd allows. */
+void tcp_sb_rack_timeout(struct tcp_sock *tp)
+{
+	if (!tp->in_recovery && !tp->sb_loss) {
+		enter_recovery(tp);
+		prr_step(tp, 1, false);
+	}
 	retransmit_holes(tp);
 }
 

@@ -159,6 +159,7 @@ void tcp_sock_free(struct tcp_sock *tp)
 	rcvq_free(&tp->rcvq);
 	free(tp->eor);
 	free(tp->skbm);
+	free(tp->txl);
 	if (tp->prev)
 		tp->prev->next = tp->next;
 	else

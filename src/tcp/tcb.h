@@ -41,6 +41,17 @@ struct tcp_skb_mark {
 	bool psh;                        /* Linux tcp_mark_push set TCPHDR_PSH */
 };
 
+/* Transmissions the sender remembers (rack.c): one record a segment
+ * sent, oldest first; past it the two oldest are merged. */
+#define TCP_TXL_MAX 512
+
+struct tcp_txrec {
+	uint32_t end;                    /* after its last sequence number */
+	synack_time_t sent;              /* its last (re)transmission */
+	bool retrans;                    /* ever retransmitted (Linux TCPCB_EVER_RETRANS) */
+	bool sacked;                     /* delivered by a SACK block */
+};
+
 struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
@@ -141,6 +152,16 @@ struct tcp_sock {
 	bool sb_loss;                    /* timed out, until RECOVER is acked (Linux CA_Loss) */
 	uint32_t high_rxt;
 	uint32_t prr_delivered, prr_out, prior_cwnd;
+	/* Each unacknowledged segment's transmission (rack.c), from the
+	 * one holding SND.UNA on; allocated while data is in flight. */
+	struct tcp_txrec *txl;
+	unsigned ntxl;
+	/* RACK (RFC 8985 6.2, Linux tp->rack): the most recently sent
+	 * segment delivered (its send time, end, and RTT), and whether it
+	 * moved since loss was last looked for. */
+	synack_time_t rack_xmit;
+	uint32_t rack_end, rack_rtt_us;
+	bool rack_advanced;
 	unsigned probes;                 /* zero-window or keepalive probes */
 	bool xmit_refused;               /* the device refused our last segment */
 	synack_time_t probes_tstamp;     /* first zero-window probe timeout, 0 = none */
@@ -160,8 +181,9 @@ struct tcp_sock {
 
 	/* Timers: retransmit/persist, delayed ACK, keepalive/FIN-WAIT-2/TIME-WAIT. */
 	struct timer rtx_timer, delack_timer, keep_timer;
-	/* RTX_PROBE: the tail loss probe timer (tlp.c) holds the slot. */
-	enum { RTX_NONE, RTX_RETRANS, RTX_PERSIST, RTX_PROBE } rtx_kind;
+	/* RTX_PROBE: the tail loss probe timer (tlp.c) holds the slot;
+	 * RTX_REO: RACK's reordering timer (rack.c). */
+	enum { RTX_NONE, RTX_RETRANS, RTX_PERSIST, RTX_PROBE, RTX_REO } rtx_kind;
 	/* Tail loss probe (RFC 8985 7, Linux tlp_high_seq): a probe is out
 	 * until SND.UNA reaches tlp_high_seq; tlp_rto_at is when the RTO the
 	 * probe stands in for would fire; tlp_armed_max is SND.MAX when the

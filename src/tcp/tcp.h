@@ -176,8 +176,23 @@ void tcp_sb_skip(struct tcp_sock *tp);
 uint32_t tcp_sb_clip(const struct tcp_sock *tp, uint32_t seq, uint32_t n);
 /* The retransmission timer fired: SACK recovery ends (Linux CA_Loss). */
 void tcp_sb_on_rto(struct tcp_sock *tp);
+/* RACK's reordering timer fired with a segment lost: recovery. */
+void tcp_sb_rack_timeout(struct tcp_sock *tp);
 /* TCP_INFO: segments SACKed, marked lost, resent in SACK recovery. */
 void tcp_sb_info(const struct tcp_sock *tp, uint32_t *sacked, uint32_t *lost, uint32_t *retrans);
+
+/* ---- rack.c: transmission times, per-ACK RTT, RACK (RFC 8985 6) ------- */
+/* [seq, end) went out now (new, or again). */
+void tcp_txl_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end);
+/* An ACK not beyond SND.MAX, after tcp_sb_update: RACK and RTT samples. */
+void tcp_rack_on_ack(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* tcp_recovery bit 1 and SACK. */
+bool tcp_rack_on(const struct tcp_sock *tp);
+enum tcp_rack_verdict { RACK_NONE, RACK_LOST, RACK_TIMER };
+/* Outside recovery, after an ACK: lost now, or the REO timer armed. */
+enum tcp_rack_verdict tcp_rack_check(struct tcp_sock *tp);
+/* The REO timer fired: is a segment lost now? */
+bool tcp_rack_reo_timeout(struct tcp_sock *tp);
 
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
 /* Data arrived: ACK now or arm the delayed-ACK timer. */
@@ -201,6 +216,8 @@ void tcp_timers_stop(struct tcp_sock *tp);
 /* Arm the retransmit timer for the current RTO if data is in flight,
  * the persist timer if the peer's window is zero, or stop it. */
 void tcp_rearm_rtx(struct tcp_sock *tp);
+/* Arm the retransmission slot delay µs from now for tp->rtx_kind. */
+void tcp_rtx_arm(struct tcp_sock *tp, synack_time_t delay);
 
 /* ---- tlp.c: tail loss probe (RFC 8985 7) ------------------------------- */
 /* With data in flight: true if this decides the timer slot (a PTO, kind
@@ -253,6 +270,8 @@ void tcp_rtt_sample(struct tcp_sock *tp, uint32_t rtt_us);
 /* An ACK of new data echoed TSecr: an RTT sample (RFC 7323 4.1). */
 void tcp_rtt_sample_ts(struct tcp_sock *tp, uint32_t tsecr);
 void tcp_rtt_sample_syn(struct tcp_sock *tp);
+/* Linux tcp_ack_update_rtt: SRTT from rtt_us, min_rtt from ca_rtt_us. */
+void tcp_rtt_sample2(struct tcp_sock *tp, uint32_t rtt_us, uint32_t ca_rtt_us);
 uint32_t tcp_rto_min(const struct tcp_sock *tp);
 uint32_t tcp_rto_max(const struct tcp_sock *tp);
 

@@ -26,6 +26,11 @@ static void arm_us(struct tcp_sock *tp, struct timer *t, synack_time_t delay)
 	timer_arm(&st->wheel, t, (st->now + delay + 999) / 1000);
 }
 
+void tcp_rtx_arm(struct tcp_sock *tp, synack_time_t delay)
+{
+	arm_us(tp, &tp->rtx_timer, delay);
+}
+
 /*
  * Linux's retries-as-time (tcp_model_timeout): N doublings from base b take
  * (2^(N+1)-1)*b while under the 120 s cap, then 120 s each.
@@ -240,6 +245,15 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 		arm_us(tp, &tp->rtx_timer, tcp_tlp_fire(tp, rto_clamped(tp)));
 		return;
 	}
+	if (tp->rtx_kind == RTX_REO) {
+		/* Linux tcp_rack_reo_timeout: mark what is overdue lost,
+		 * recover, then the RTO. */
+		tp->rtx_kind = RTX_NONE;
+		if (tcp_rack_reo_timeout(tp))
+			tcp_sb_rack_timeout(tp);
+		tcp_rearm_rtx(tp);
+		return;
+	}
 	enum rtx_next next;
 	if (tp->rtx_kind == RTX_PERSIST) {
 		next = persist_timeout(tp);
@@ -285,6 +299,8 @@ void tcp_rearm_rtx(struct tcp_sock *tp)
 		tp->probes_tstamp = 0; /* Linux tcp_probe_timer: packets out */
 	if (in_flight) {
 		synack_time_t pto = 0;
+		if (tp->rtx_kind == RTX_REO && timer_armed(&tp->rtx_timer))
+			return; /* RACK's reordering timer holds the slot */
 		if (tcp_tlp_schedule(tp, rto_clamped(tp), &pto)) {
 			if (pto)
 				arm_us(tp, &tp->rtx_timer, pto);

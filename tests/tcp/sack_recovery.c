@@ -24,13 +24,16 @@ static struct tcp_info info_of(struct scn *t, int fd)
 
 /* These tests isolate RFC 6675 recovery: with their 1 ms handshake RTT,
  * Linux's tail loss probe (RFC 8985 7, tcp_early_retrans 3) would go 4 ms
- * after each flight, long before the scripted SACKs, so it is off here
- * (net.ipv4.tcp_early_retrans = 0); tests/tcp/tlp.c covers the probe. */
+ * after each flight, long before the scripted SACKs, and RACK's
+ * reordering timer (RFC 8985 6, tcp_recovery 1) 3 ms after a SACK, so
+ * both are off here (net.ipv4.tcp_early_retrans = 0, tcp_recovery = 0);
+ * tests/tcp/tlp.c and tests/tcp/rack.c cover them. */
 static struct scn *scn_no_tlp(void)
 {
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.tcp_early_retrans = 0;
+	cfg.tcp_recovery = 0;
 	return scn_new(&cfg);
 }
 

@@ -163,8 +163,10 @@ static void fin_wait2_orphan__fin_timeout_1s__floor_not_hit(void **state)
 	scn_free(t);
 }
 
-/* ... but not below 3.5 RTO: a 300 ms handshake gives RTO = 300 +
- * max(600, 200) = 900 ms, so an orphan waits 3150 ms, not 1 s. */
+/* ... but not below 3.5 RTO: a 300 ms handshake sample, then the ACK of
+ * our FIN 100 ms after it left (Linux times every segment, the FIN too):
+ * SRTT 275 ms, RTTVAR 162.5 ms, RTO 925 ms, so the orphan waits
+ * 3237.5 ms (not 1 s) from 400: closed at 3638 (ms timer). */
 static void fin_wait2_orphan__fin_timeout_below_3_5_rto__raised(void **state)
 {
 	struct scn *t = scn_new(NULL);
@@ -178,9 +180,9 @@ static void fin_wait2_orphan__fin_timeout_below_3_5_rto__raised(void **state)
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	scn_inject(t, 400, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
-	scn_at(t, 3549);
+	scn_at(t, 3637);
 	assert_int_equal(scn_conn_state(t), SYNACK_FIN_WAIT2);
-	scn_at(t, 3550);
+	scn_at(t, 3638);
 	assert_int_equal(scn_conn_state(t), SYNACK_CLOSE);
 	scn_expect_none(t);
 	scn_free(t);
