@@ -42,6 +42,10 @@ struct synack_config {
 	int ip_local_port_range[2];    /* 32768 60999 */
 	int somaxconn;                 /* net.core.somaxconn 4096 */
 	int rmem_max, wmem_max;        /* net.core.{r,w}mem_max 212992 */
+	int optmem_max;                /* net.core.optmem_max 131072: per-socket
+					* ancillary memory (MSG_ZEROCOPY notifications) */
+	int max_skb_frags;             /* net.core.max_skb_frags 17: MSG_ZEROCOPY
+					* pieces in one send buffer */
 	int tcp_rmem[3];               /* 4096 131072 6291456 */
 	int tcp_wmem[3];               /* 4096 16384 4194304 */
 	int tcp_syn_retries;           /* 6 */
@@ -179,6 +183,22 @@ ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t l
 		      const struct sockaddr *to, socklen_t tolen);
 ssize_t synack_recvfrom(struct synack_stack *st, int fd, void *buf, size_t len, int flags,
 			struct sockaddr *from, socklen_t *fromlen);
+/* sendmsg/recvmsg as Linux's for a connected stream socket: msg_name is
+ * ignored (sendmsg) or comes back with msg_namelen 0 (recvmsg);
+ * zero-length iovec entries are skipped. sendmsg takes MSG_ZEROCOPY
+ * (with SO_ZEROCOPY set; Documentation/networking/msg_zerocopy.rst):
+ * each call that queues data gets the next number of a per-socket 32-bit
+ * counter, and once its data is acknowledged a completion [lo, hi] is
+ * queued on the socket's error queue (POLLERR), merged with the one
+ * before it when consecutive. synack always copies user data into its
+ * send buffer, so the buffer may be reused at once and every completion
+ * says SO_EE_CODE_ZEROCOPY_COPIED. recvmsg(MSG_ERRQUEUE) returns 0 bytes
+ * and one SOL_IP/IP_RECVERR cmsg (struct sock_extended_err and a zeroed
+ * sockaddr_in), msg_flags MSG_ERRQUEUE (| MSG_CTRUNC if msg_control is
+ * short), or EAGAIN when the queue is empty. Other recvmsg calls return
+ * no ancillary data (msg_controllen 0). */
+ssize_t synack_sendmsg(struct synack_stack *st, int fd, const struct msghdr *msg, int flags);
+ssize_t synack_recvmsg(struct synack_stack *st, int fd, struct msghdr *msg, int flags);
 ssize_t synack_read(struct synack_stack *st, int fd, void *buf, size_t len);
 ssize_t synack_write(struct synack_stack *st, int fd, const void *buf, size_t len);
 /* close() as Linux's, except that it never blocks: with SO_LINGER

@@ -5,8 +5,10 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <string.h>
 
+#include "socket/errqueue.h"
 #include "socket/socket.h"
 #include "tcp/tcp.h"
 
@@ -175,31 +177,81 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 	return sk->ops->connect(sk, a, p);
 }
 
-#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM)
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM | MSG_ZEROCOPY)
 #define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC | MSG_CMSG_CLOEXEC)
 
+/* An iovec from the caller, checked as import_iovec does: too many
+ * entries EMSGSIZE, a total past SSIZE_MAX EINVAL, a missing vector or a
+ * missing buffer with bytes EFAULT. Returns the total, or -1. */
+static ssize_t iov_total(const struct iovec *iov, size_t n)
+{
+	if (n > UIO_MAXIOV) /* 1024 */
+		return fail(EMSGSIZE);
+	if (n && !iov)
+		return fail(EFAULT);
+	size_t t = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (iov[i].iov_len > (size_t)SSIZE_MAX - t)
+			return fail(EINVAL);
+		if (!iov[i].iov_base && iov[i].iov_len)
+			return fail(EFAULT);
+		t += iov[i].iov_len;
+	}
+	return (ssize_t)t;
+}
+
 ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len, int flags)
+{
+	struct iovec iov = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	return synack_sendmsg(st, fd, &msg, flags);
+}
+
+ssize_t synack_sendmsg(struct synack_stack *st, int fd, const struct msghdr *msg, int flags)
 {
 	struct sock *sk = sock_of(st, fd);
 	if (!sk)
 		return -1;
 	if (flags & MSG_OOB)
 		return fail(EOPNOTSUPP);
-	if (!buf && len)
+	if (!msg)
 		return fail(EFAULT);
-	return sk->ops->send(sk, buf, len, flags & SEND_FLAGS);
+	ssize_t len = iov_total(msg->msg_iov, msg->msg_iovlen);
+	if (len < 0)
+		return -1;
+	return sk->ops->send(sk, msg->msg_iov, msg->msg_iovlen, (size_t)len, flags & SEND_FLAGS);
 }
 
 ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int flags)
 {
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
+	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+	return synack_recvmsg(st, fd, &msg, flags);
+}
+
+ssize_t synack_recvmsg(struct synack_stack *st, int fd, struct msghdr *msg, int flags)
+{
 	struct sock *sk = sock_of(st, fd);
 	if (!sk)
 		return -1;
-	if (flags & MSG_OOB)
+	if ((flags & (MSG_OOB | MSG_ERRQUEUE)) == MSG_OOB)
 		return fail(EINVAL);
-	if (!buf && len)
+	if (!msg)
 		return fail(EFAULT);
-	return sk->ops->recv(sk, buf, len, flags & RECV_FLAGS);
+	ssize_t len = iov_total(msg->msg_iov, msg->msg_iovlen);
+	if (len < 0)
+		return -1;
+	/* Linux tcp_recvmsg: the error queue first, in any state. */
+	if (flags & MSG_ERRQUEUE)
+		return sock_recv_errqueue(sk, msg);
+	ssize_t r = sk->ops->recv(sk, msg->msg_iov, msg->msg_iovlen, (size_t)len, flags & RECV_FLAGS);
+	if (r >= 0) {
+		/* A stream socket names no source and sends no ancillary data. */
+		msg->msg_namelen = 0;
+		msg->msg_controllen = 0;
+		msg->msg_flags = 0;
+	}
+	return r;
 }
 
 ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t len, int flags,

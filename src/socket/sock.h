@@ -11,18 +11,24 @@
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 struct synack_stack;
 struct sock;
 struct epitem;
+struct sock_errq;
 
 struct proto_ops {
 	int (*bind)(struct sock *sk, uint32_t addr, uint16_t port);
 	int (*listen)(struct sock *sk, int backlog);
 	struct sock *(*accept)(struct sock *sk, int *err);
 	int (*connect)(struct sock *sk, uint32_t addr, uint16_t port);
-	ssize_t (*send)(struct sock *sk, const void *buf, size_t len, int flags);
-	ssize_t (*recv)(struct sock *sk, void *buf, size_t len, int flags);
+	/* len: the iovec's total, checked by the caller; entries of length
+	 * 0 are skipped. */
+	ssize_t (*send)(struct sock *sk, const struct iovec *iov, size_t iovcnt, size_t len,
+			int flags);
+	ssize_t (*recv)(struct sock *sk, const struct iovec *iov, size_t iovcnt, size_t len,
+			int flags);
 	int (*shutdown)(struct sock *sk, int how);
 	/* The descriptor is gone; the transport may keep the socket (orphan). */
 	void (*close)(struct sock *sk);
@@ -49,6 +55,9 @@ struct sock {
 	bool linger;            /* SO_LINGER l_onoff */
 	unsigned lingertime;    /* SO_LINGER l_linger, seconds (Linux keeps it unsigned) */
 	int rcvlowat;           /* SO_RCVLOWAT, 0 read as 1 (Linux's default) */
+	bool zerocopy;          /* SO_ZEROCOPY: MSG_ZEROCOPY takes effect */
+	uint32_t mark;          /* SO_MARK: kept and reported; one routing table, so no effect */
+	struct sock_errq *errq; /* error queue and MSG_ZEROCOPY counter (errqueue.c), NULL until used */
 };
 
 /* Readiness may have changed: tell epoll instances and env.event. */

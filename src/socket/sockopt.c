@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "socket/errqueue.h"
 #include "socket/socket.h"
 
 #define SOCK_MIN_SNDBUF 4608  /* Linux: 2 * (2048 + sizeof(struct sk_buff)) */
@@ -80,6 +81,17 @@ int sock_setsockopt(struct sock *sk, int name, const void *val, socklen_t len)
 		if (sockopt_get_int(val, len, &v) < 0)
 			return -1;
 		break;
+	case SO_ZEROCOPY:
+		if (sockopt_get_int(val, len, &v) < 0)
+			return -1;
+		return sock_set_zerocopy(sk, v);
+	case SO_MARK:
+		/* Linux wants CAP_NET_ADMIN (EPERM); the stack's caller owns
+		 * the stack. */
+		if (sockopt_get_int(val, len, &v) < 0)
+			return -1;
+		sk->mark = (uint32_t)v;
+		return 0;
 	case SO_RCVLOWAT:
 		/* Linux: negative means INT_MAX, 0 means 1. */
 		if (sockopt_get_int(val, len, &v) < 0)
@@ -135,6 +147,10 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 		return sockopt_put_int(val, len, sk->rcvbuf);
 	case SO_RCVLOWAT:
 		return sockopt_put_int(val, len, sk->rcvlowat ? sk->rcvlowat : 1);
+	case SO_ZEROCOPY:
+		return sockopt_put_int(val, len, sk->zerocopy);
+	case SO_MARK:
+		return sockopt_put_int(val, len, (int)sk->mark);
 	case SO_LINGER: {
 		struct linger l = {.l_onoff = sk->linger, .l_linger = (int)sk->lingertime};
 		socklen_t n = *len < (socklen_t)sizeof(l) ? *len : (socklen_t)sizeof(l);

@@ -127,6 +127,8 @@ void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->keepcnt = lsn->keepcnt;
 	c->notsent_lowat = lsn->notsent_lowat;
 	c->recv_inq = lsn->recv_inq;
+	c->sk.zerocopy = lsn->sk.zerocopy;
+	c->sk.mark = lsn->sk.mark;
 	tcp_bind_inherit(c, lsn); /* the child holds the listener's port too */
 }
 

@@ -124,6 +124,16 @@ void tcp_skb_grow(struct tcp_sock *tp, uint32_t end, uint32_t n)
 	}
 }
 
+uint32_t tcp_skb_last_start(const struct tcp_sock *tp)
+{
+	return tp->nskbm > 1 ? tp->skbm[tp->nskbm - 2].end : tp->snd_una;
+}
+
+bool tcp_skb_tail_open(struct tcp_sock *tp)
+{
+	return tail_room(tp, write_seq(tp), tcp_size_goal(tp)) != 0;
+}
+
 /* Linux forced_push: the write is more than half the largest window past
  * the last push. */
 bool tcp_forced_push(const struct tcp_sock *tp)

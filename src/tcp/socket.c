@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <linux/sockios.h>
 
+#include "socket/errqueue.h"
 #include "socket/socket.h"
 #include "tcp/tcp.h"
 
@@ -251,8 +252,34 @@ static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t 
 	return took;
 }
 
+uint32_t tcp_append_data(struct tcp_sock *tp, const void *buf, uint32_t n)
+{
+	return tcp_notsent_lowat(tp) < (uint32_t)INT_MAX ? tcp_append_lowat(tp, buf, n)
+							  : tcp_append(tp, buf, n);
+}
+
+/* The iovec's bytes, entry by entry (entries of length 0 add nothing,
+ * as Linux's iov_iter skips them); stops where the buffer is full. */
+static uint32_t append_iov(struct tcp_sock *tp, const struct iovec *iov, size_t iovcnt,
+			   uint32_t n, bool zc)
+{
+	uint32_t took = 0;
+	for (size_t i = 0; i < iovcnt && took < n; i++) {
+		uint32_t want = iov[i].iov_len < n - took ? (uint32_t)iov[i].iov_len : n - took;
+		if (!want)
+			continue;
+		uint32_t got = zc ? tcp_zc_append(tp, iov[i].iov_base, want)
+				  : tcp_append_data(tp, iov[i].iov_base, want);
+		took += got;
+		if (got < want)
+			break;
+	}
+	return took;
+}
+
 /* tcp_sendmsg's order of checks (LINUX-SEMANTICS 7). */
-static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
+static ssize_t tcp_send_locked(struct sock *sk, const struct iovec *iov, size_t iovcnt,
+			       size_t len, int flags, bool zc)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT) {
@@ -281,9 +308,7 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	if ((flags & MSG_EOR) && !tp->eor && !(tp->eor = malloc(TCP_EOR_MAX * sizeof(*tp->eor))))
 		return fail(ENOBUFS);
 	bool cleared = tcp_write_begin(tp);
-	uint32_t took = tcp_notsent_lowat(tp) < (uint32_t)INT_MAX
-		? tcp_append_lowat(tp, buf, n)
-		: tcp_append(tp, buf, n);
+	uint32_t took = append_iov(tp, iov, iovcnt, n, zc);
 	if (took == 0) {
 		tcp_write_nothing(tp, cleared);
 		return fail(EAGAIN);
@@ -301,6 +326,23 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	tcp_output(tp);
 	tp->more = false;
 	return took;
+}
+
+/* Linux tcp_sendmsg_locked takes the MSG_ZEROCOPY record first (so
+ * ENOBUFS comes before any state error) and gives its number back if
+ * the call queues nothing. Without SO_ZEROCOPY, or with no bytes, the
+ * flag is ignored (msg_zerocopy.rst: legacy callers may pass it). */
+static ssize_t tcp_send(struct sock *sk, const struct iovec *iov, size_t iovcnt, size_t len,
+			int flags)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	bool zc = (flags & MSG_ZEROCOPY) && sk->zerocopy && len;
+	if (zc && tcp_zc_begin(tp) < 0)
+		return -1;
+	ssize_t r = tcp_send_locked(sk, iov, iovcnt, len, flags, zc);
+	if (zc)
+		tcp_zc_end(tp, r > 0);
+	return r;
 }
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a
@@ -321,7 +363,8 @@ static void tcp_window_after_read(struct tcp_sock *tp, uint32_t copied)
 		tcp_send_ack(tp);
 }
 
-static ssize_t tcp_recv(struct sock *sk, void *buf, size_t len, int flags)
+static ssize_t tcp_recv(struct sock *sk, const struct iovec *iov, size_t iovcnt, size_t len,
+			int flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	if (tp->state == SYNACK_LISTEN)
@@ -329,7 +372,13 @@ static ssize_t tcp_recv(struct sock *sk, void *buf, size_t len, int flags)
 	uint32_t have = rcvq_len(&tp->rcvq);
 	if (have && len) {
 		uint32_t n = len < have ? (uint32_t)len : have;
-		ring_peek(&tp->rcvq.r, 0, buf, n);
+		for (size_t i = 0, off = 0; i < iovcnt && off < n; i++) {
+			uint32_t c = iov[i].iov_len < n - off ? (uint32_t)iov[i].iov_len
+							      : (uint32_t)(n - off);
+			if (c)
+				ring_peek(&tp->rcvq.r, (uint32_t)off, iov[i].iov_base, c);
+			off += c;
+		}
 		if (!(flags & MSG_PEEK)) {
 			rcvq_consume(&tp->rcvq, n);
 			tcp_rcvbuf_after_read(tp);
@@ -517,7 +566,9 @@ static uint32_t tcp_poll(struct sock *sk)
 			m |= EPOLLOUT | EPOLLWRNORM; /* a write would not block (EPIPE) */
 		}
 	}
-	if (sk->err)
+	/* Linux tcp_poll: a pending error, or anything on the error queue
+	 * (MSG_ZEROCOPY completions). */
+	if (sk->err || sock_errq_ready(sk))
 		m |= EPOLLERR;
 	return m;
 }

@@ -123,6 +123,7 @@ void tcp_done(struct tcp_sock *tp, int err, const char *why)
 		tcp_child_unlink(tp);
 	tcp_hash_del(st, tp);
 	tcp_set_state(tp, SYNACK_CLOSE, why);
+	tcp_zc_purge(tp); /* tcp_write_queue_purge: unacked MSG_ZEROCOPY calls complete */
 	/* Linux tcp_set_state(CLOSE): a port bind() did not name goes back. */
 	if (!tp->bind_locked)
 		tcp_bind_del(st, tp);
@@ -160,6 +161,7 @@ void tcp_sock_free(struct tcp_sock *tp)
 	free(tp->eor);
 	free(tp->skbm);
 	free(tp->txl);
+	tcp_zc_free(tp);
 	if (tp->prev)
 		tp->prev->next = tp->next;
 	else

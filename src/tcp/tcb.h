@@ -55,6 +55,7 @@ struct tcp_txrec {
 struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
+struct zc_uarg;
 
 struct tcp_sock {
 	struct sock sk;
@@ -226,6 +227,14 @@ struct tcp_sock {
 	uint32_t user_timeout_ms;        /* TCP_USER_TIMEOUT, 0 = retries2 rule */
 	int keepidle, keepintvl, keepcnt;/* TCP_KEEP*, 0 = the sysctl */
 	uint32_t notsent_lowat;          /* TCP_NOTSENT_LOWAT, 0 = tcp_notsent_lowat */
+	/* MSG_ZEROCOPY (zerocopy.c): completion records oldest first, the
+	 * one of the send in progress, and the fragments of the last send
+	 * buffer (which starts at zc_buf_start; the last piece ended at
+	 * address zc_next_addr). */
+	struct zc_uarg *zc_head, *zc_tail, *zc_cur;
+	uint32_t zc_buf_start;
+	unsigned zc_frags;
+	uintptr_t zc_next_addr;
 };
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds

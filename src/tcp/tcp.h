@@ -142,6 +142,23 @@ uint64_t tcp_pacing_rate(const struct tcp_sock *tp);
 uint32_t tcp_tso_segs(const struct tcp_sock *tp);
 /* tcp_sendmsg's copy loop: append, pushing full buffers; bytes taken. */
 uint32_t tcp_append(struct tcp_sock *tp, const void *buf, uint32_t n);
+/* The last buffer: where it starts; whether appended bytes would join it. */
+uint32_t tcp_skb_last_start(const struct tcp_sock *tp);
+bool tcp_skb_tail_open(struct tcp_sock *tp);
+
+/* ---- zerocopy.c: MSG_ZEROCOPY (completion records, fragments) -------- */
+/* A MSG_ZEROCOPY send with data starts: -1 with ENOBUFS over optmem. */
+int tcp_zc_begin(struct tcp_sock *tp);
+/* It ended, having taken bytes or not (keeps errno). */
+void tcp_zc_end(struct tcp_sock *tp, bool took);
+/* SND.UNA moved: release the records it passed. */
+void tcp_zc_acked(struct tcp_sock *tp);
+/* The connection ended (tcp_done): release every record. */
+void tcp_zc_purge(struct tcp_sock *tp);
+/* The socket is freed: records and error queue go. */
+void tcp_zc_free(struct tcp_sock *tp);
+/* Append one iovec entry's bytes as zerocopy fragments; bytes taken. */
+uint32_t tcp_zc_append(struct tcp_sock *tp, const void *buf, uint32_t n);
 
 /* ---- sack.c: the receiver's SACK and D-SACK blocks (RFC 2018, 2883) -- */
 /* Data wholly or partly below RCV.NXT arrived: D-SACK [seq, min(end, RCV.NXT)). */
@@ -287,6 +304,8 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
 /* ---- socket.c: the socket operations of TCP ---------------------------- */
 extern const struct proto_ops tcp_proto_ops;
 struct sock *tcp_socket_create(struct synack_stack *st);
+/* Append bytes as tcp_sendmsg does (TCP_NOTSENT_LOWAT or not); bytes taken. */
+uint32_t tcp_append_data(struct tcp_sock *tp, const void *buf, uint32_t n);
 /* A child reached ESTABLISHED: move it to its listener's accept queue. */
 void tcp_child_established(struct tcp_sock *child);
 /* Take a child out of its listener's queues (RST, timeout, close). */

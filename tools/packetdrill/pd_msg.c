@@ -1,5 +1,8 @@
 /* readv, writev, recvmsg and sendmsg: gathered into one buffer so the
- * stack sees one call, as a kernel's sendmsg sees one message. */
+ * stack sees one call, as a kernel's sendmsg sees one message. sendmsg
+ * hands the vector itself to synack_sendmsg first (MSG_ZEROCOPY lays
+ * buffers out by its entries' pages), and recvmsg(MSG_ERRQUEUE) goes to
+ * synack_recvmsg, which fills msg_control with the IP_RECVERR cmsg. */
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -32,7 +35,10 @@ static ssize_t iov_total(const struct iovec *iov, int n)
 	return (ssize_t)t;
 }
 
-static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags)
+/* The vector's bytes from offset skip on, gathered and sent as a
+ * blocking send would (pd_do_send). */
+static ssize_t gather_send_from(struct pd *pd, int fd, const struct iovec *iov, int n,
+				int flags, size_t skip)
 {
 	int sfd = pd_sfd(pd, fd);
 	ssize_t total = sfd < 0 ? -1 : iov_total(iov, n);
@@ -49,9 +55,14 @@ static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n
 			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	ssize_t r = pd_do_send(pd, sfd, buf, (size_t)total, flags);
+	ssize_t r = pd_do_send(pd, sfd, buf + skip, (size_t)total - skip, flags);
 	free(buf);
 	return r;
+}
+
+static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags)
+{
+	return gather_send_from(pd, fd, iov, n, flags, 0);
 }
 
 static ssize_t scatter_recv(struct pd *pd, int fd, const struct iovec *iov, int n, int flags,
@@ -130,6 +141,9 @@ static ssize_t pd_recvmsg(void *ud, int fd, struct msghdr *msg, int flags)
 	if (!msg) {
 		errno = EFAULT;
 		r = -1;
+	} else if (flags & MSG_ERRQUEUE) {
+		int sfd = pd_sfd(pd, fd);
+		r = sfd < 0 ? -1 : synack_recvmsg(pd->st, sfd, msg, flags);
 	} else {
 		socklen_t fl = msg->msg_namelen;
 		r = scatter_recv(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
@@ -152,7 +166,18 @@ static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
 		errno = EFAULT;
 		r = -1;
 	} else {
-		r = gather_send(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+		/* One call as the script made it; if it would block (or took
+		 * part) and the socket blocks, the gathered rest waits. */
+		int sfd = pd_sfd(pd, fd);
+		ssize_t total = sfd < 0 ? -1 : iov_total(msg->msg_iov, (int)msg->msg_iovlen);
+		r = total < 0 ? -1 : synack_sendmsg(pd->st, sfd, msg, flags);
+		if (total >= 0 && pd_blocking(pd, sfd, flags) &&
+		    ((r < 0 && errno == EAGAIN) || (r >= 0 && r < total))) {
+			size_t done = r > 0 ? (size_t)r : 0;
+			ssize_t rest = gather_send_from(pd, fd, msg->msg_iov, (int)msg->msg_iovlen,
+							flags, done);
+			r = rest < 0 ? (done ? (ssize_t)done : -1) : (ssize_t)done + rest;
+		}
 	}
 	PD_RETURN(pd, r);
 }
