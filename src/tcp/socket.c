@@ -284,6 +284,7 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	uint32_t took = tcp_notsent_lowat(tp) < (uint32_t)INT_MAX
 		? tcp_append_lowat(tp, buf, n)
 		: tcp_append(tp, buf, n);
+	tcp_chrono_sendmsg(tp, took, n);
 	if (took == 0) {
 		tcp_write_nothing(tp, cleared);
 		return fail(EAGAIN);
@@ -372,6 +373,7 @@ static void tcp_close_send_side(struct tcp_sock *tp)
 	default:
 		return;
 	}
+	tcp_chrono_start(tp, TCP_CHRONO_BUSY); /* the FIN is queued (tcp_send_fin) */
 	tcp_output(tp);
 }
 

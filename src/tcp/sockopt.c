@@ -211,6 +211,7 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	/* Without SACK scoreboard hints, delivered = segments acked:
 	 * bytes acked in whole MSS, rounded up (Linux counts skbs). */
 	ti->tcpi_delivered = tp->mss ? (uint32_t)((tp->bytes_acked + tp->mss - 1) / tp->mss) : 0;
+	tcp_chrono_info(tp, &ti->tcpi_busy_time, &ti->tcpi_rwnd_limited, &ti->tcpi_sndbuf_limited);
 	ti->tcpi_bytes_sent = tp->bytes_sent;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
 	ti->tcpi_snd_wnd = tp->snd_wnd;

@@ -197,6 +197,13 @@ struct tcp_sock {
 	uint32_t user_timeout_ms;        /* TCP_USER_TIMEOUT, 0 = retries2 rule */
 	int keepidle, keepintvl, keepcnt;/* TCP_KEEP*, 0 = the sysctl */
 	uint32_t notsent_lowat;          /* TCP_NOTSENT_LOWAT, 0 = tcp_notsent_lowat */
+	/* TCP_INFO's busy / rwnd-limited / sndbuf-limited clocks (chrono.c,
+	 * Linux chrono_type, chrono_start, chrono_stat) and Linux's
+	 * SOCK_NOSPACE: a write found the send buffer full. */
+	uint8_t chrono_type;
+	bool nospace;
+	synack_time_t chrono_start;
+	uint64_t chrono_stat[3];
 };
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds
