@@ -173,6 +173,7 @@ struct tcp_sock {
 	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
 	uint64_t data_segs_in, data_segs_out; /* segments with payload (TCP_INFO) */
 	uint64_t bytes_sent, bytes_retrans;   /* payload sent, incl. / only resent */
+	uint32_t dsack_dups;             /* segments D-SACKed by the peer (Linux tcp_dsack_seen) */
 	bool connect_reported;           /* EINPROGRESS outcome taken */
 	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
 
