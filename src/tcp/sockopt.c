@@ -220,7 +220,9 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_bytes_sent = tp->bytes_sent;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
 	ti->tcpi_snd_wnd = tp->snd_wnd;
-	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	/* Linux tp->rcv_wnd: the window last advertised, counted from
+	 * RCV.WUP (data since then does not shrink it). */
+	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_wup) ? tp->rcv_adv - tp->rcv_wup : 0;
 }
 
 int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)

@@ -202,6 +202,31 @@ static void estab_sack__dsacks__dsack_dups_and_delivered(void **state)
 	scn_free(t);
 }
 
+/* Linux tcpi_rcv_wnd is tp->rcv_wnd, the window last advertised: data
+ * whose ACK is still delayed (TCP_QUICKACK 0) leaves it as it was; the
+ * ACK advertises anew. */
+static void estab__data_ack_delayed__rcv_wnd_as_advertised(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	int zero = 0;
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
+	/* The SYN-ACK's 65535 (to a peer without window scale or
+	 * timestamps, output.c's known difference). */
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 65535);
+	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
+			      .len = 100));
+	scn_expect_none(t);
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 65535);
+	struct tcp_seg ack;
+	scn_at(t, 300); /* the delayed ACK has gone */
+	assert_true(scn_pop(t, &ack, NULL));
+	assert_int_equal(ack.ack, R_ISS + 101);
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, (uint32_t)ack.wnd);
+	scn_free(t);
+}
+
 /* Before a connection nothing is agreed: options 0, state CLOSE (7). */
 static void new_socket__no_options(void **state)
 {
@@ -271,6 +296,7 @@ int main(void)
 		cmocka_unit_test(estab__sack_wscale_agreed__option_bits_and_nibbles),
 		cmocka_unit_test(estab__ts_sack_wscale__options_7),
 		cmocka_unit_test(estab_sack__dsacks__dsack_dups_and_delivered),
+		cmocka_unit_test(estab__data_ack_delayed__rcv_wnd_as_advertised),
 		cmocka_unit_test(new_socket__no_options),
 		cmocka_unit_test(getsockopt_lengths__min_of_user_and_kernel),
 	};
