@@ -4,8 +4,9 @@
  * need no kernel headers and get the same bytes as from Linux 6.18 (280
  * bytes). getsockopt copies min(the caller's length, sizeof) and returns
  * that length, as Linux does, so older and shorter layouts keep working.
- * Times: rto, ato, rtt, rttvar, rcv_rtt, min_rtt in microseconds; last_*
- * in milliseconds.
+ * Times: rto, ato, rtt, rttvar, rcv_rtt, min_rtt, busy_time,
+ * rwnd_limited and sndbuf_limited in microseconds; last_* in
+ * milliseconds.
  */
 #ifndef SYNACK_TCP_INFO_H
 #define SYNACK_TCP_INFO_H

@@ -346,6 +346,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tcp_sb_after_ack(tp, delivered, advanced); /* RFC 6675 recovery */
 	if (seq_leq(tp->snd_una, seg->ack))
 		ack_window(tp, seg);
+	tcp_chrono_ack(tp);
 
 	switch (tp->state) {
 	case SYNACK_FIN_WAIT1:

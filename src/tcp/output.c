@@ -377,8 +377,10 @@ void tcp_output(struct tcp_sock *tp)
 {
 	bool sent = false;
 	if (can_send_data(tp->state)) {
+		bool pending = tcp_chrono_pending(tp);
 		sent = send_data(tp) > 0;
 		sent |= send_fin(tp);
+		tcp_chrono_xmit(tp, pending, sent);
 	}
 	tp->force_push = false;
 	if (tp->ack_now && !sent)

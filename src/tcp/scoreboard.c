@@ -78,6 +78,18 @@ static void sb_prune(struct tcp_sock *tp)
 	tp->nsacked = (uint8_t)n;
 }
 
+/* Linux tcp_dsack_seen, for TCP_INFO's dsack_dups: a D-SACK reports
+ * one duplicate segment, or its length in MSS rounded up; an empty
+ * block or one longer than the largest window is dubious and counts
+ * nothing. */
+static void tcp_dsack_seen(struct tcp_sock *tp, uint32_t start, uint32_t end)
+{
+	if (!seq_lt(start, end) || end - start > tp->max_window)
+		return;
+	uint32_t len = end - start;
+	tp->dsack_dups += len > tp->mss ? (len + tp->mss - 1) / tp->mss : 1;
+}
+
 /*
  * RFC 2883 4 (Linux tcp_check_dsack): the first block is a D-SACK if it
  * lies below the cumulative ACK or inside the second block. Other blocks
@@ -105,6 +117,7 @@ uint32_t tcp_sb_update(struct tcp_sock *tp, const struct tcp_seg *seg)
 		}
 		if (dsack) {
 			MIB_INC(st, TCP_DSACK_RECV); /* reports a duplicate, marks nothing */
+			tcp_dsack_seen(tp, b.start, b.end);
 			continue;
 		}
 		if (!seq_lt(b.start, b.end) || seq_lt(b.start, ack) || seq_gt(b.end, tp->snd_max)) {

@@ -309,6 +309,7 @@ static ssize_t tcp_send_locked(struct sock *sk, const struct iovec *iov, size_t 
 		return fail(ENOBUFS);
 	bool cleared = tcp_write_begin(tp);
 	uint32_t took = append_iov(tp, iov, iovcnt, n, zc);
+	tcp_chrono_sendmsg(tp, took, n);
 	if (took == 0) {
 		tcp_write_nothing(tp, cleared);
 		return fail(EAGAIN);
@@ -422,6 +423,7 @@ static void tcp_close_send_side(struct tcp_sock *tp)
 	default:
 		return;
 	}
+	tcp_chrono_start(tp, TCP_CHRONO_BUSY); /* the FIN is queued (tcp_send_fin) */
 	tcp_output(tp);
 }
 

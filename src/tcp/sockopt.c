@@ -209,13 +209,21 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_max_pacing_rate = UINT64_MAX;      /* SO_MAX_PACING_RATE unset */
 	ti->tcpi_data_segs_in = (uint32_t)tp->data_segs_in;
 	ti->tcpi_data_segs_out = (uint32_t)tp->data_segs_out;
-	/* Without SACK scoreboard hints, delivered = segments acked:
-	 * bytes acked in whole MSS, rounded up (Linux counts skbs). */
-	ti->tcpi_delivered = tp->mss ? (uint32_t)((tp->bytes_acked + tp->mss - 1) / tp->mss) : 0;
+	/* Linux tp->delivered: the SYN or SYN-ACK once acked (tcp_ack, or
+	 * tcp_rcv_state_process in SYN-RECV), then segments cumulatively
+	 * acked (bytes in whole MSS, rounded up: Linux counts each skb's
+	 * segments) and those SACKed above SND.UNA. */
+	if (seq_gt(tp->snd_una, tp->iss) && tp->mss)
+		ti->tcpi_delivered = 1 + (uint32_t)((tp->bytes_acked + tp->mss - 1) / tp->mss) +
+				     ti->tcpi_sacked;
+	ti->tcpi_dsack_dups = tp->dsack_dups;
+	tcp_chrono_info(tp, &ti->tcpi_busy_time, &ti->tcpi_rwnd_limited, &ti->tcpi_sndbuf_limited);
 	ti->tcpi_bytes_sent = tp->bytes_sent;
 	ti->tcpi_bytes_retrans = tp->bytes_retrans;
 	ti->tcpi_snd_wnd = tp->snd_wnd;
-	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	/* Linux tp->rcv_wnd: the window last advertised, counted from
+	 * RCV.WUP (data since then does not shrink it). */
+	ti->tcpi_rcv_wnd = seq_gt(tp->rcv_adv, tp->rcv_wup) ? tp->rcv_adv - tp->rcv_wup : 0;
 }
 
 int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)

@@ -119,6 +119,7 @@ void tcp_done(struct tcp_sock *tp, int err, const char *why)
 	if (err)
 		tp->sk.err = err;
 	tcp_timers_stop(tp);
+	tcp_chrono_end(tp);
 	if (tp->parent)
 		tcp_child_unlink(tp);
 	tcp_hash_del(st, tp);

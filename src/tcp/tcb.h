@@ -203,6 +203,7 @@ struct tcp_sock {
 	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
 	uint64_t data_segs_in, data_segs_out; /* segments with payload (TCP_INFO) */
 	uint64_t bytes_sent, bytes_retrans;   /* payload sent, incl. / only resent */
+	uint32_t dsack_dups;             /* segments D-SACKed by the peer (Linux tcp_dsack_seen) */
 	bool connect_reported;           /* EINPROGRESS outcome taken */
 	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
 
@@ -235,6 +236,13 @@ struct tcp_sock {
 	uint32_t zc_buf_start;
 	unsigned zc_frags;
 	uintptr_t zc_next_addr;
+	/* TCP_INFO's busy / rwnd-limited / sndbuf-limited clocks (chrono.c,
+	 * Linux chrono_type, chrono_start, chrono_stat) and Linux's
+	 * SOCK_NOSPACE: a write found the send buffer full. */
+	uint8_t chrono_type;
+	bool nospace;
+	synack_time_t chrono_start;
+	uint64_t chrono_stat[3];
 };
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds

@@ -119,6 +119,29 @@ uint32_t tcp_current_mss(const struct tcp_sock *tp);
 /* Forget MSG_EOR marks the peer has acknowledged. */
 void tcp_eor_prune(struct tcp_sock *tp);
 
+/* ---- chrono.c: TCP_INFO busy_time, rwnd_limited, sndbuf_limited ------- */
+enum tcp_chrono {
+	TCP_CHRONO_UNSPEC,
+	TCP_CHRONO_BUSY,           /* data queued or unacked */
+	TCP_CHRONO_RWND_LIMITED,   /* the peer's window stopped new data */
+	TCP_CHRONO_SNDBUF_LIMITED, /* all sent, the writer waits for space */
+	TCP_CHRONO_MAX
+};
+void tcp_chrono_start(struct tcp_sock *tp, enum tcp_chrono type);
+void tcp_chrono_stop(struct tcp_sock *tp, enum tcp_chrono type);
+/* The connection is over: no clock runs (Linux tcp_write_queue_purge). */
+void tcp_chrono_end(struct tcp_sock *tp);
+/* A write took `took` of n bytes (BUSY starts; short: SOCK_NOSPACE). */
+void tcp_chrono_sendmsg(struct tcp_sock *tp, uint32_t took, uint32_t n);
+/* Before tcp_output sends: is there new data or a FIN never sent? */
+bool tcp_chrono_pending(const struct tcp_sock *tp);
+/* After it: the rwnd- and sndbuf-limited rules, and SOCK_NOSPACE cleared. */
+void tcp_chrono_xmit(struct tcp_sock *tp, bool pending, bool sent);
+/* An acceptable ACK was processed (BUSY stops once nothing is unacked). */
+void tcp_chrono_ack(struct tcp_sock *tp);
+/* The three TCP_INFO figures in microseconds, the running clock to now. */
+void tcp_chrono_info(const struct tcp_sock *tp, uint64_t *busy, uint64_t *rwnd, uint64_t *sndbuf);
+
 /* ---- push.c: Linux's send buffers, PSH marks and burst size ---------- */
 /* tcp_xmit_size_goal: the largest send buffer, whole MSS. */
 uint32_t tcp_size_goal(const struct tcp_sock *tp);

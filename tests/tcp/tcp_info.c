@@ -63,7 +63,8 @@ static void estab__1000_out_acked_100_in__counters_exact(void **state)
 	assert_int_equal(ti.tcpi_segs_out, 2);
 	assert_int_equal(ti.tcpi_data_segs_in, 1);
 	assert_int_equal(ti.tcpi_data_segs_out, 1);
-	assert_int_equal(ti.tcpi_delivered, 1);
+	/* The SYN-ACK (Linux counts it in SYN-RECEIVED) and one segment. */
+	assert_int_equal(ti.tcpi_delivered, 2);
 	assert_int_equal(ti.tcpi_total_retrans, 0);
 	assert_int_equal(ti.tcpi_snd_wnd, 65535);
 	assert_int_equal(ti.tcpi_last_data_sent, 40);
@@ -151,6 +152,81 @@ static void estab__ts_sack_wscale__options_7(void **state)
 	scn_free(t);
 }
 
+/* SACK agreed, 3000 bytes out. Linux tcp_dsack_seen: a D-SACK counts
+ * one segment, or its length in MSS rounded up; an empty block or one
+ * longer than the largest window is dubious and counts nothing. SACKed
+ * segments count as delivered before the cumulative ACK covers them. */
+static void estab_sack__dsacks__dsack_dups_and_delivered(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int lfd = fx_listen(t);
+	struct tcp_opts in = {.has_mss = true, .mss = 1460, .sack_ok = true};
+	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
+	struct tcp_seg sa;
+	assert_true(scn_pop(t, &sa, NULL));
+	uint32_t iss = sa.seq;
+	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
+	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	assert_int_equal(info(t, fd).tcpi_delivered, 1);
+	int one = 1; /* three segments at once: 1460, 540, 1000 */
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)), 0);
+	scn_at(t, 10);
+	assert_int_equal(synack_send(t->st, fd, payload, 2000, 0), 2000);
+	assert_int_equal(synack_send(t->st, fd, payload, 1000, 0), 1000);
+	for (int i = 0; i < 3; i++)
+		assert_true(scn_pop(t, &sa, NULL));
+	scn_expect_none(t);
+	/* The last segment SACKed: delivered 1 + 1. */
+	struct tcp_opts sack = {.nsack = 1, .sack = {{iss + 2001, iss + 3001}}};
+	scn_inject(t, 20, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1, .opt = &sack));
+	struct synack_tcp_info ti = info(t, fd);
+	assert_int_equal(ti.tcpi_sacked, 1);
+	assert_int_equal(ti.tcpi_delivered, 2);
+	struct tcp_opts d1 = {.nsack = 1, .sack = {{iss + 1, iss + 1001}}};
+	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 3001, .opt = &d1));
+	ti = info(t, fd);
+	assert_int_equal(ti.tcpi_dsack_dups, 1);
+	assert_int_equal(ti.tcpi_delivered, 4); /* SYN-ACK + 3000 bytes in 1460s */
+	struct tcp_opts d3 = {.nsack = 1, .sack = {{iss + 1, iss + 3001}}};
+	scn_inject(t, 40, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 3001, .opt = &d3));
+	struct tcp_opts empty = {.nsack = 1, .sack = {{iss + 5, iss + 5}}};
+	scn_inject(t, 50, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 3001, .opt = &empty));
+	struct tcp_opts big = {.nsack = 1, .sack = {{iss + 3001 - 70000, iss + 3001}}};
+	scn_inject(t, 60, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 3001, .opt = &big));
+	ti = info(t, fd);
+	assert_int_equal(ti.tcpi_dsack_dups, 4);
+	assert_int_equal(ti.tcpi_delivered, 4);
+	assert_int_equal(ti.tcpi_delivered_ce, 0);
+	assert_int_equal(ti.tcpi_reord_seen, 0);
+	scn_free(t);
+}
+
+/* Linux tcpi_rcv_wnd is tp->rcv_wnd, the window last advertised: data
+ * whose ACK is still delayed (TCP_QUICKACK 0) leaves it as it was; the
+ * ACK advertises anew. */
+static void estab__data_ack_delayed__rcv_wnd_as_advertised(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	int zero = 0;
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
+	/* The SYN-ACK's 65535 (to a peer without window scale or
+	 * timestamps, output.c's known difference). */
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 65535);
+	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
+			      .len = 100));
+	scn_expect_none(t);
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 65535);
+	struct tcp_seg ack;
+	scn_at(t, 300); /* the delayed ACK has gone */
+	assert_true(scn_pop(t, &ack, NULL));
+	assert_int_equal(ack.ack, R_ISS + 101);
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, (uint32_t)ack.wnd);
+	scn_free(t);
+}
+
 /* Before a connection nothing is agreed: options 0, state CLOSE (7). */
 static void new_socket__no_options(void **state)
 {
@@ -219,6 +295,8 @@ int main(void)
 		cmocka_unit_test(estab__one_rto__bytes_retrans),
 		cmocka_unit_test(estab__sack_wscale_agreed__option_bits_and_nibbles),
 		cmocka_unit_test(estab__ts_sack_wscale__options_7),
+		cmocka_unit_test(estab_sack__dsacks__dsack_dups_and_delivered),
+		cmocka_unit_test(estab__data_ack_delayed__rcv_wnd_as_advertised),
 		cmocka_unit_test(new_socket__no_options),
 		cmocka_unit_test(getsockopt_lengths__min_of_user_and_kernel),
 	};
