@@ -144,7 +144,7 @@ int synack_accept4(struct synack_stack *st, int fd, struct sockaddr *addr, sockl
 	if (addr) {
 		uint32_t a = 0;
 		uint16_t p = 0;
-		child->ops->name(child, true, &a, &p);
+		child->ops->name(child, 2, &a, &p);
 		if (put_sin(addr, len, a, p) < 0) {
 			/* Linux: the connection is already taken; EFAULT loses it. */
 			int e = errno;

@@ -31,7 +31,8 @@ struct proto_ops {
 	int (*getsockopt)(struct sock *sk, int level, int name, void *val, socklen_t *len);
 	int (*ioctl)(struct sock *sk, unsigned long req, void *arg);
 	/* Addresses, host order; false if there is none. */
-	bool (*name)(struct sock *sk, bool peer, uint32_t *addr, uint16_t *port);
+	/* peer: 0 local, 1 peer (getpeername), 2 accept's (even if closed since), as Linux inet_getname */
+	bool (*name)(struct sock *sk, int peer, uint32_t *addr, uint16_t *port);
 };
 
 struct sock {

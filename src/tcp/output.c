@@ -126,7 +126,7 @@ static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 	if (flags & TCP_ACK)
 		tcp_sack_put(tp, &seg.opt); /* RFC 2018 4: on every ACK */
 	if (len) {
-		ring_peek(&tp->sndq, seq - tp->snd_una, st->scratch, len);
+		ring_peek(&tp->sndq, seq - tcp_sndq_seq(tp), st->scratch, len);
 		seg.data = st->scratch;
 		seg.len = len;
 		tp->last_data_sent = st->now;
@@ -137,13 +137,17 @@ static void tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 
 uint32_t tcp_unsent(const struct tcp_sock *tp)
 {
-	uint32_t end = tp->snd_una + tp->sndq.len;
+	uint32_t end = tcp_sndq_seq(tp) + tp->sndq.len;
 	return seq_gt(end, tp->snd_nxt) ? end - tp->snd_nxt : 0;
 }
 
 /* States in which queued data and our FIN may go out. */
-static bool can_send_data(int state)
+static bool can_send_data(const struct tcp_sock *tp)
 {
+	int state = tp->state;
+	/* A Fast Open child may send before the handshake ends (RFC 7413 4.2.2). */
+	if (state == SYNACK_SYN_RECV && tp->tfo_child)
+		return true;
 	return state == SYNACK_ESTABLISHED || state == SYNACK_CLOSE_WAIT ||
 	       state == SYNACK_FIN_WAIT1 || state == SYNACK_CLOSING || state == SYNACK_LAST_ACK;
 }
@@ -343,7 +347,7 @@ bool tcp_write_wakeup(struct tcp_sock *tp)
 {
 	uint32_t unsent = tcp_unsent(tp);
 	uint32_t end = tp->snd_una + tp->snd_wnd;
-	if (!unsent || !can_send_data(tp->state) || !seq_gt(end, tp->snd_nxt)) {
+	if (!unsent || !can_send_data(tp) || !seq_gt(end, tp->snd_nxt)) {
 		tcp_send_probe(tp);
 		return false;
 	}
@@ -360,7 +364,7 @@ bool tcp_write_wakeup(struct tcp_sock *tp)
 void tcp_output(struct tcp_sock *tp)
 {
 	bool sent = false;
-	if (can_send_data(tp->state)) {
+	if (can_send_data(tp)) {
 		sent = send_data(tp) > 0;
 		sent |= send_fin(tp);
 	}
@@ -503,12 +507,12 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *in)
 
 uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
 {
-	return tcp_retransmit_upto(tp, seq, tp->snd_una + tp->sndq.len);
+	return tcp_retransmit_upto(tp, seq, tcp_sndq_seq(tp) + tp->sndq.len);
 }
 
 uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
 {
-	uint32_t qend = tp->snd_una + tp->sndq.len;
+	uint32_t qend = tcp_sndq_seq(tp) + tp->sndq.len;
 	uint32_t end = seq_lt(limit, qend) ? limit : qend;
 	uint32_t n = 0;
 	if (seq_lt(seq, tp->snd_una))

@@ -75,6 +75,7 @@ static int tcp_listen(struct sock *sk, int backlog)
 	if (!tp->lsn)
 		return fail(ENOBUFS);
 	tp->lsn->backlog = (int)b;
+	tcp_fastopen_listen(tp, backlog);
 	tcp_set_state(tp, SYNACK_LISTEN, "listen()");
 	return 0;
 }
@@ -241,7 +242,7 @@ static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t 
 			room = goal;
 		}
 		uint32_t want = n - took < room ? n - took : room;
-		uint32_t end = tp->snd_una + tp->sndq.len;
+		uint32_t end = tcp_sndq_seq(tp) + tp->sndq.len;
 		uint32_t got = ring_append(&tp->sndq, tp->sndbuf, (const char *)buf + took, want);
 		tcp_skb_grow(tp, end, got);
 		took += got;
@@ -255,7 +256,9 @@ static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t 
 static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT) {
+	/* Linux tcp_sendmsg: a Fast Open child may send in SYN-RECEIVED. */
+	bool tfo_recv = tp->state == SYNACK_SYN_RECV && tp->tfo_child;
+	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT && !tfo_recv) {
 		if (sk->err) {
 			int e = sk->err;
 			sk->err = 0;
@@ -288,7 +291,7 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 		tcp_write_nothing(tp, cleared);
 		return fail(EAGAIN);
 	}
-	uint32_t end = tp->snd_una + tp->sndq.len;
+	uint32_t end = tcp_sndq_seq(tp) + tp->sndq.len;
 	/* Linux tcp_push: a send without MSG_MORE, one cut short by a full
 	 * buffer (wait_for_space drops MSG_MORE), or a forced push marks PSH
 	 * on its last buffer and pushes; with MSG_MORE this call is corked.
@@ -502,7 +505,8 @@ static uint32_t tcp_poll(struct sock *sk)
 		m |= EPOLLHUP;
 	if (sk->shut_rd || tp->fin_rcvd)
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (tp->state != SYNACK_SYN_SENT && tp->state != SYNACK_SYN_RECV) {
+	/* A Fast Open child is readable and writable in SYN-RECEIVED. */
+	if (tp->state != SYNACK_SYN_SENT && (tp->state != SYNACK_SYN_RECV || tp->tfo_child)) {
 		/* Linux tcp_stream_is_readable: SO_RCVLOWAT bytes at least;
 		 * tcp_stream_memory_free: 2 x unsent below TCP_NOTSENT_LOWAT. */
 		uint32_t have = rcvq_len(&tp->rcvq);
@@ -521,11 +525,12 @@ static uint32_t tcp_poll(struct sock *sk)
 	return m;
 }
 
-static bool tcp_name(struct sock *sk, bool peer, uint32_t *addr, uint16_t *port)
+static bool tcp_name(struct sock *sk, int peer, uint32_t *addr, uint16_t *port)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	if (peer) {
-		if (!tcp_synchronized(tp->state) || tp->state == SYNACK_CLOSE || !tp->rport)
+		if (!tp->rport || (peer == 1 && (!tcp_synchronized(tp->state) ||
+						 tp->state == SYNACK_CLOSE)))
 			return false;
 		*addr = tp->raddr;
 		*port = tp->rport;
