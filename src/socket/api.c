@@ -175,7 +175,7 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 	return sk->ops->connect(sk, a, p);
 }
 
-#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM)
+#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM | MSG_FASTOPEN)
 #define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC | MSG_CMSG_CLOEXEC)
 
 ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len, int flags)
@@ -205,9 +205,25 @@ ssize_t synack_recv(struct synack_stack *st, int fd, void *buf, size_t len, int 
 ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t len, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
-	/* A connected stream socket ignores the address (tcp_sendmsg). */
-	(void)to;
-	(void)tolen;
+	/* MSG_FASTOPEN: connect to the address with data in the SYN (RFC
+	 * 7413); otherwise a connected stream socket ignores the address. */
+	if ((flags & MSG_FASTOPEN) && to) {
+		struct sock *sk = sock_of(st, fd);
+		uint32_t a;
+		uint16_t p;
+		if (!sk)
+			return -1;
+		if (!sk->ops->sendto_fastopen)
+			return fail(EOPNOTSUPP);
+		if (!buf && len)
+			return fail(EFAULT);
+		int r = get_sin(to, tolen, &a, &p, true);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return fail(EOPNOTSUPP); /* Linux: AF_UNSPEC is a disconnect */
+		return sk->ops->sendto_fastopen(sk, buf, len, a, p);
+	}
 	return synack_send(st, fd, buf, len, flags);
 }
 

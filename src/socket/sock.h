@@ -22,6 +22,9 @@ struct proto_ops {
 	struct sock *(*accept)(struct sock *sk, int *err);
 	int (*connect)(struct sock *sk, uint32_t addr, uint16_t port);
 	ssize_t (*send)(struct sock *sk, const void *buf, size_t len, int flags);
+	/* Optional: sendto/sendmsg with MSG_FASTOPEN and an address (TCP Fast Open). */
+	ssize_t (*sendto_fastopen)(struct sock *sk, const void *buf, size_t len, uint32_t addr,
+				   uint16_t port);
 	ssize_t (*recv)(struct sock *sk, void *buf, size_t len, int flags);
 	int (*shutdown)(struct sock *sk, int how);
 	/* The descriptor is gone; the transport may keep the socket (orphan). */

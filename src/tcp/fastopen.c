@@ -342,3 +342,224 @@ int tcp_fastopen_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t 
 	}
 	return sockopt_put_int(val, len, v);
 }
+
+/* ---- Client ---------------------------------------------------------- */
+
+#define TFO_CACHE_MAX 64              /* destinations remembered (oldest replaced) */
+#define TFO_MAX_OPTION_SPACE 40       /* Linux MAX_TCP_OPTION_SPACE: kept free in a SYN with data */
+
+/* Linux tcp_metrics' Fast Open part, per destination. */
+struct tfo_cache_entry {
+	uint32_t daddr;
+	uint16_t mss;                    /* the peer's MSS, 0 = unknown */
+	uint8_t len;                     /* cookie bytes, 0 = none */
+	bool exp;                        /* the cookie came in the experimental option */
+	uint8_t try_exp;                 /* 1: ask in the experimental option next time */
+	uint8_t syn_loss;                /* SYNs with data lost in a row */
+	synack_time_t last_syn_loss;
+	uint8_t cookie[TCP_TFO_COOKIE_MAX];
+};
+
+struct tcp_fastopen_cache {
+	struct tfo_cache_entry e[TFO_CACHE_MAX];
+	unsigned n, next;
+};
+
+void tcp_fastopen_cache_free(struct synack_stack *st)
+{
+	free(st->tfo_cache);
+	st->tfo_cache = NULL;
+}
+
+static struct tfo_cache_entry *cache_find(struct synack_stack *st, uint32_t daddr, bool create)
+{
+	struct tcp_fastopen_cache *c = st->tfo_cache;
+	if (!c) {
+		if (!create || !(c = st->tfo_cache = calloc(1, sizeof(*c))))
+			return NULL;
+	}
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].daddr == daddr)
+			return &c->e[i];
+	if (!create)
+		return NULL;
+	struct tfo_cache_entry *e = &c->e[c->n < TFO_CACHE_MAX ? c->n++ : c->next];
+	if (c->n == TFO_CACHE_MAX)
+		c->next = (c->next + 1) % TFO_CACHE_MAX;
+	memset(e, 0, sizeof(*e));
+	e->daddr = daddr;
+	return e;
+}
+
+/* Linux tcp_fastopen_cookie_check: may our SYN carry data (a cookie, or
+ * no cookie needed)? *mss is the cached MSS (0 if none). */
+static bool cookie_check(struct tcp_sock *tp, uint16_t *mss)
+{
+	struct synack_stack *st = tp->sk.st;
+	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
+	*mss = e ? e->mss : 0;
+	/* Linux tcp_fastopen_cache_get: after SYN-data losses, wait
+	 * 60 s << losses before trying again. */
+	if (e && e->syn_loss > 1 &&
+	    st->now - e->last_syn_loss < SYNACK_SEC(60) << (e->syn_loss < 10 ? e->syn_loss : 10))
+		return false;
+	if ((st->cfg.tcp_fastopen & TFO_CLIENT_NO_COOKIE) || tp->fastopen_no_cookie)
+		return true;
+	if (e && e->len > 0)
+		return true;
+	tp->tfo_client_fail = 1; /* TFO_COOKIE_UNAVAILABLE */
+	return false;
+}
+
+bool tcp_fastopen_defer_connect(struct tcp_sock *tp)
+{
+	uint16_t mss;
+	if (!tp->fastopen_connect || tp->syn_fastopen)
+		return false;
+	if (cookie_check(tp, &mss)) {
+		tp->defer_connect = true;
+		return true;
+	}
+	tp->syn_fastopen = true; /* the SYN asks for a cookie */
+	return false;
+}
+
+/* Linux tcp_send_syn_data and tcp_syn_options: our first SYN. */
+void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len)
+{
+	struct synack_stack *st = tp->sk.st;
+	*len = 0;
+	if (!tp->syn_fastopen)
+		return;
+	uint16_t mss;
+	bool data = cookie_check(tp, &mss);
+	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
+	bool no_cookie = (st->cfg.tcp_fastopen & TFO_CLIENT_NO_COOKIE) || tp->fastopen_no_cookie;
+	if (!no_cookie) {
+		/* The cookie, or a request (RFC 7413 4.1.1); experimental kind
+		 * when the last request in the RFC's form went unanswered. */
+		o->has_tfo = true;
+		o->tfo_len = data && e ? e->len : 0;
+		o->tfo_exp = e && (o->tfo_len ? e->exp : e->try_exp == 1);
+		if (o->tfo_len)
+			memcpy(o->tfo_cookie, e->cookie, o->tfo_len);
+		tp->syn_fastopen_exp = o->tfo_exp;
+	}
+	if (!data || !tp->tfo_buf || !tp->tfo_buflen)
+		return;
+	uint32_t space = tcp_adv_mss(tp);
+	if (mss && mss < space)
+		space = mss;
+	space = space > TFO_MAX_OPTION_SPACE ? space - TFO_MAX_OPTION_SPACE : 0;
+	if (space > tp->tfo_buflen)
+		space = (uint32_t)tp->tfo_buflen;
+	tp->sndq_after_syn = true;
+	uint32_t took = tcp_append(tp, tp->tfo_buf, space);
+	tcp_mark_push(tp);
+	tp->tfo_copied = took;
+	tp->tfo_syn_data = took;
+	*len = took;
+}
+
+/* Linux tcp_rcv_fastopen_synack. */
+bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!tp->syn_fastopen && !tp->sndq_after_syn)
+		return false;
+	const struct tcp_opts *o = &seg->opt;
+	bool cookie = o->has_tfo && o->tfo_len > 0;
+	uint32_t acked = seq_gt(seg->ack, tp->iss + 1) ? seg->ack - tp->iss - 1 : 0;
+	if (acked > tp->tfo_syn_data)
+		acked = tp->tfo_syn_data;
+	bool lost = tp->tfo_syn_data && acked < tp->tfo_syn_data;
+	struct tfo_cache_entry *e = cache_find(st, tp->raddr, true);
+	if (e && tp->syn_fastopen) {
+		if (o->has_mss && o->mss)
+			e->mss = o->mss;
+		if (cookie) {
+			e->len = o->tfo_len;
+			e->exp = o->tfo_exp;
+			memcpy(e->cookie, o->tfo_cookie, o->tfo_len);
+		} else if (!tp->total_retrans && !tp->tfo_syn_data) {
+			/* A request went unanswered: switch forms next time. */
+			e->try_exp = tp->syn_fastopen_exp ? 2 : 1;
+		}
+		if (tp->total_retrans && !cookie && lost) {
+			e->syn_loss++;
+			e->last_syn_loss = st->now;
+		} else if (!tp->total_retrans) {
+			e->syn_loss = 0;
+		}
+	}
+	if (tp->sndq_after_syn) {
+		/* Acked SYN data leaves the queue; the rest goes again at once
+		 * (RFC 7413 4.2.2: the server may have ignored it). */
+		ring_consume(&tp->sndq, acked);
+		tp->sndq_after_syn = false;
+		tp->snd_una = tp->iss + 1 + acked;
+		tp->snd_nxt = tp->snd_una;
+		tcp_skbm_prune(tp);
+	} else {
+		tp->snd_una = seg->ack;
+	}
+	if (lost) {
+		tp->tfo_client_fail = tp->total_retrans ? 3 : 2; /* SYN_RETRANSMITTED, DATA_NOT_ACKED */
+		MIB_INC(st, TCP_FASTOPEN_ACTIVE_FAIL);
+	} else if (tp->tfo_syn_data) {
+		tp->syn_data_acked = true;
+		MIB_INC(st, TCP_FASTOPEN_ACTIVE);
+	}
+	return true;
+}
+
+void tcp_fastopen_syn_timeout(struct tcp_sock *tp)
+{
+	/* Linux tcp_write_timeout: the first SYN with data was lost; the
+	 * retransmitted SYNs go bare (tcp_send_syn), the data waits. */
+	if (tp->retransmits == 1 && tp->tfo_syn_data) {
+		struct tfo_cache_entry *e = cache_find(tp->sk.st, tp->raddr, true);
+		if (e) {
+			e->syn_loss++;
+			e->last_syn_loss = tp->sk.st->now;
+		}
+	}
+}
+
+/* Linux tcp_sendmsg_fastopen: connect with data in the SYN. Returns the
+ * bytes the SYN took, or -1: EINPROGRESS (none taken), EALREADY, ... */
+ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
+			     uint16_t port)
+{
+	if (!(tp->sk.st->cfg.tcp_fastopen & TFO_CLIENT_ENABLE)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (tp->syn_fastopen && tp->state == SYNACK_SYN_SENT) {
+		errno = EALREADY;
+		return -1;
+	}
+	tp->syn_fastopen = true;
+	tp->tfo_buf = buf;
+	tp->tfo_buflen = len;
+	tp->tfo_copied = 0;
+	int r;
+	if (tp->defer_connect) {
+		tp->defer_connect = false;
+		tcp_send_syn(tp);
+		r = -1;
+		errno = EINPROGRESS;
+	} else {
+		r = tp->sk.ops->connect(&tp->sk, addr, port);
+	}
+	int err = errno;
+	uint32_t copied = tp->tfo_copied;
+	tp->tfo_buf = NULL;
+	tp->tfo_buflen = 0;
+	if (copied)
+		return copied;
+	if (r < 0 && err != EINPROGRESS)
+		tp->syn_fastopen = false;
+	errno = err;
+	return r < 0 ? -1 : 0;
+}

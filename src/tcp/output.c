@@ -457,6 +457,15 @@ void tcp_send_syn(struct tcp_sock *tp)
 		seg.ack = tp->rcv_nxt;
 		tp->rcv_adv = tp->rcv_nxt + wnd;
 	}
+	uint32_t syn_data = 0;
+	if (!synack && !retrans) { /* Fast Open: cookie and data (fastopen.c) */
+		tcp_fastopen_syn(tp, &seg.opt, &syn_data);
+		if (syn_data) {
+			ring_peek(&tp->sndq, 0, st->scratch, syn_data);
+			seg.data = st->scratch;
+			seg.len = syn_data;
+		}
+	}
 	if (retrans)
 		MIB_INC(st, TCP_SYN_RETRANS);
 	else if (!synack)
@@ -467,7 +476,7 @@ void tcp_send_syn(struct tcp_sock *tp)
 		tp->rtt_sent = st->now;
 	}
 	tcp_emit(st, tp, &seg, retrans);
-	tp->snd_nxt = tp->iss + 1;
+	tp->snd_nxt = tp->iss + 1 + syn_data;
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	tcp_rearm_rtx(tp);
 }

@@ -204,6 +204,8 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	sk->shut_rd = sk->shut_wr = false;
 	tcp_hash_add(st, tp);
 	tcp_set_state(tp, SYNACK_SYN_SENT, "connect()");
+	if (tcp_fastopen_defer_connect(tp))
+		return 0; /* TCP_FASTOPEN_CONNECT: the SYN goes with the first write */
 	tcp_send_syn(tp);
 	return fail(EINPROGRESS);
 }
@@ -258,6 +260,10 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	struct tcp_sock *tp = tcp_sk(sk);
 	/* Linux tcp_sendmsg: a Fast Open child may send in SYN-RECEIVED. */
 	bool tfo_recv = tp->state == SYNACK_SYN_RECV && tp->tfo_child;
+	if (tp->defer_connect || (flags & MSG_FASTOPEN)) {
+		if (tp->defer_connect || tp->state == SYNACK_CLOSE || tp->state == SYNACK_SYN_SENT)
+			return tcp_fastopen_sendmsg(tp, buf, len, tp->raddr, tp->rport);
+	}
 	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT && !tfo_recv) {
 		if (sk->err) {
 			int e = sk->err;
@@ -304,6 +310,15 @@ static ssize_t tcp_send(struct sock *sk, const void *buf, size_t len, int flags)
 	tcp_output(tp);
 	tp->more = false;
 	return took;
+}
+
+static ssize_t tcp_sendto_fastopen(struct sock *sk, const void *buf, size_t len, uint32_t addr,
+				   uint16_t port)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (tp->state != SYNACK_CLOSE && tp->state != SYNACK_SYN_SENT && !tp->defer_connect)
+		return tcp_send(sk, buf, len, 0); /* connected: the address is ignored */
+	return tcp_fastopen_sendmsg(tp, buf, len, addr, port);
 }
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a
@@ -506,7 +521,8 @@ static uint32_t tcp_poll(struct sock *sk)
 	if (sk->shut_rd || tp->fin_rcvd)
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
 	/* A Fast Open child is readable and writable in SYN-RECEIVED. */
-	if (tp->state != SYNACK_SYN_SENT && (tp->state != SYNACK_SYN_RECV || tp->tfo_child)) {
+	if ((tp->state != SYNACK_SYN_SENT || tp->defer_connect) &&
+	    (tp->state != SYNACK_SYN_RECV || tp->tfo_child)) {
 		/* Linux tcp_stream_is_readable: SO_RCVLOWAT bytes at least;
 		 * tcp_stream_memory_free: 2 x unsent below TCP_NOTSENT_LOWAT. */
 		uint32_t have = rcvq_len(&tp->rcvq);
@@ -574,6 +590,7 @@ const struct proto_ops tcp_proto_ops = {
 	.accept = tcp_accept,
 	.connect = tcp_connect,
 	.send = tcp_send,
+	.sendto_fastopen = tcp_sendto_fastopen,
 	.recv = tcp_recv,
 	.shutdown = tcp_shutdown,
 	.close = tcp_close,

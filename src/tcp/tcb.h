@@ -212,6 +212,9 @@ struct tcp_sock {
 	bool syn_fastopen_exp;           /* ...in the experimental option */
 	uint8_t tfo_client_fail;         /* TCP_INFO fastopen_client_fail */
 	uint32_t tfo_syn_data;           /* bytes our SYN carried */
+	const void *tfo_buf;             /* during a Fast Open send: its data */
+	size_t tfo_buflen;
+	uint32_t tfo_copied;             /* ...and what the SYN took */
 	struct tcp_sock *tfo_lsn;        /* listener whose TFO queue counts us */
 	int tfo_max_qlen;                /* listener: TCP_FASTOPEN (Linux fastopenq.max_qlen) */
 	unsigned tfo_qlen;               /* listener: Fast Open children in SYN-RECEIVED */

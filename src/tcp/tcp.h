@@ -94,6 +94,11 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
 void tcp_fastopen_cache_free(struct synack_stack *st);
+/* sendto/sendmsg with MSG_FASTOPEN (Linux tcp_sendmsg_fastopen), and the
+ * first write after a deferred connect: bytes the SYN took, else -1
+ * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...). */
+ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
+			     uint16_t port);
 
 /* ---- paws.c: RFC 7323 5 (PAWS) and ts_recent -------------------------- */
 enum tcp_paws { PAWS_PASS, PAWS_DROP, PAWS_ACK_DROP };

@@ -32,7 +32,8 @@ static ssize_t iov_total(const struct iovec *iov, int n)
 	return (ssize_t)t;
 }
 
-static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags)
+static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags,
+			   const struct sockaddr *to, socklen_t tolen)
 {
 	int sfd = pd_sfd(pd, fd);
 	ssize_t total = sfd < 0 ? -1 : iov_total(iov, n);
@@ -49,7 +50,7 @@ static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n
 			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	ssize_t r = pd_do_send(pd, sfd, buf, (size_t)total, flags);
+	ssize_t r = pd_do_sendto(pd, sfd, buf, (size_t)total, flags, to, tolen);
 	free(buf);
 	return r;
 }
@@ -89,7 +90,7 @@ static ssize_t pd_writev(void *ud, int fd, const struct iovec *iov, int n)
 {
 	struct pd *pd = ud;
 	pd_enter(pd);
-	ssize_t r = gather_send(pd, fd, iov, n, 0);
+	ssize_t r = gather_send(pd, fd, iov, n, 0, NULL, 0);
 	PD_RETURN(pd, r);
 }
 
@@ -152,7 +153,8 @@ static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
 		errno = EFAULT;
 		r = -1;
 	} else {
-		r = gather_send(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags);
+		r = gather_send(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+				msg->msg_name, msg->msg_namelen);
 	}
 	PD_RETURN(pd, r);
 }
