@@ -27,6 +27,23 @@
 extern "C" {
 #endif
 
+/* Linux's values, for libcs that lack them (TCP Fast Open, RFC 7413). */
+#ifndef MSG_FASTOPEN
+#define MSG_FASTOPEN 0x20000000       /* sendto/sendmsg: connect with data in the SYN */
+#endif
+#ifndef TCP_FASTOPEN
+#define TCP_FASTOPEN 23               /* listener: Fast Open queue length */
+#endif
+#ifndef TCP_FASTOPEN_CONNECT
+#define TCP_FASTOPEN_CONNECT 30       /* connect() returns at once, the SYN goes with the first write */
+#endif
+#ifndef TCP_FASTOPEN_KEY
+#define TCP_FASTOPEN_KEY 33           /* listener: its own 16-byte key (32: with a backup) */
+#endif
+#ifndef TCP_FASTOPEN_NO_COOKIE
+#define TCP_FASTOPEN_NO_COOKIE 34     /* send or take SYN data without a cookie */
+#endif
+
 /* Microseconds on the caller's clock (virtual or real, any epoch). */
 typedef uint64_t synack_time_t;
 #define SYNACK_TIME_NEVER UINT64_MAX
@@ -79,8 +96,15 @@ struct synack_config {
 	int tcp_rfc1337;               /* 0 */
 	int tcp_tw_reuse;              /* 2 */
 	int tcp_tw_reuse_delay;        /* 1000 ms */
-	int tcp_fastopen;              /* 1 */
+	int tcp_fastopen;              /* 1: 0x1 client, 0x2 server, 0x4 client
+				        * data without cookie, 0x200 server without
+				        * cookie, 0x400 every listener (RFC 7413) */
 	int tcp_moderate_rcvbuf;       /* 1: the receive buffer grows to the path (DRS) */
+	int tcp_fastopen_blackhole_timeout_sec; /* 0 */
+	/* "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]": the server's
+	 * cookie keys as 32-bit words; count 0 = a key derived from the seed. */
+	uint32_t tcp_fastopen_key[8];
+	int tcp_fastopen_key_count;
 };
 
 /* Fill *cfg with Linux's defaults. */
@@ -257,7 +281,6 @@ struct synack_sockinfo {
 	const char *timer;             /* "on", "persist", "keepalive", "timewait", "delack", NULL */
 	synack_time_t timer_expires;   /* microseconds from now */
 	unsigned retrans;              /* retransmissions of the current timer */
-	/* Added later, at the end: */
 	synack_time_t state_age;       /* microseconds since it entered its state */
 	uint32_t unread;               /* bytes received, not yet read: a CLOSE-WAIT
 					* that stays with bytes unread or for long is

@@ -60,6 +60,9 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_tw_reuse_delay", tcp_tw_reuse_delay, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_fastopen", tcp_fastopen, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_moderate_rcvbuf", tcp_moderate_rcvbuf, 1, 0, 1),
+	CFG("net.ipv4.tcp_fastopen_blackhole_timeout_sec", tcp_fastopen_blackhole_timeout_sec, 1, 0, INT_MAX),
+	/* count 0: the key string (key_set, key_get) */
+	CFG("net.ipv4.tcp_fastopen_key", tcp_fastopen_key, 0, 0, 0),
 };
 
 #define CONFIG_COUNT (sizeof(config_table) / sizeof(config_table[0]))
@@ -134,6 +137,52 @@ static const struct config_entry *config_find(const char *name)
 	return NULL;
 }
 
+/* Linux proc_tcp_fastopen_key: one or two keys of four hex words. */
+static int key_set(struct synack_config *cfg, const char *value)
+{
+	uint32_t w[8];
+	int n = 0, used = 0;
+	const char *p = value;
+	for (int k = 0; k < 2; k++) {
+		for (int i = 0; i < 4; i++) {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(p, &end, 16);
+			if (end == p || errno || v > UINT32_MAX || (i < 3 && *end != '-'))
+				goto bad;
+			w[n++] = (uint32_t)v;
+			p = end + (i < 3);
+		}
+		used++;
+		if (*p != ',')
+			break;
+		p++;
+	}
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	if (*p)
+		goto bad;
+	memcpy(cfg->tcp_fastopen_key, w, (size_t)n * sizeof(w[0]));
+	cfg->tcp_fastopen_key_count = used;
+	return 0;
+bad:
+	errno = EINVAL;
+	return -1;
+}
+
+static int key_get(const struct synack_config *cfg, char *buf, size_t len)
+{
+	const uint32_t *w = cfg->tcp_fastopen_key;
+	int n = snprintf(buf, len, "%08x-%08x-%08x-%08x", w[0], w[1], w[2], w[3]);
+	if (n >= 0 && (size_t)n < len && cfg->tcp_fastopen_key_count > 1)
+		n += snprintf(buf + n, len - (size_t)n, ",%08x-%08x-%08x-%08x", w[4], w[5], w[6], w[7]);
+	if (n < 0 || (size_t)n >= len) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
+}
+
 int synack_config_set(struct synack_config *cfg, const char *name, const char *value)
 {
 	const struct config_entry *e = config_find(name);
@@ -141,6 +190,8 @@ int synack_config_set(struct synack_config *cfg, const char *name, const char *v
 		errno = ENOENT;
 		return -1;
 	}
+	if (e->count == 0)
+		return key_set(cfg, value);
 	int vals[3];
 	const char *p = value;
 	for (unsigned i = 0; i < e->count; i++) {
@@ -175,6 +226,8 @@ int synack_config_get(const struct synack_config *cfg, const char *name, char *b
 		errno = ENOENT;
 		return -1;
 	}
+	if (e->count == 0)
+		return key_get(cfg, buf, len);
 	const int *v = (const int *)((const char *)cfg + e->offset);
 	int n = 0;
 	for (unsigned i = 0; i < e->count; i++)

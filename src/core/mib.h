@@ -80,6 +80,14 @@
 	X(TCP_TIMEWAIT, "TcpExtTW") \
 	X(TW_KILLED, "TcpExtTWKilled") \
 	X(TW_RECYCLED, "TcpExtTWRecycled") \
+	X(TCP_FASTOPEN_ACTIVE, "TcpExtTCPFastOpenActive") \
+	X(TCP_FASTOPEN_ACTIVE_FAIL, "TcpExtTCPFastOpenActiveFail") \
+	X(TCP_FASTOPEN_PASSIVE, "TcpExtTCPFastOpenPassive") \
+	X(TCP_FASTOPEN_PASSIVE_FAIL, "TcpExtTCPFastOpenPassiveFail") \
+	X(TCP_FASTOPEN_LISTEN_OVERFLOW, "TcpExtTCPFastOpenListenOverflow") \
+	X(TCP_FASTOPEN_COOKIE_REQD, "TcpExtTCPFastOpenCookieReqd") \
+	X(TCP_FASTOPEN_BLACKHOLE, "TcpExtTCPFastOpenBlackhole") \
+	X(TCP_FASTOPEN_PASSIVE_ALT_KEY, "TcpExtTCPFastOpenPassiveAltKey") \
 	X(TCP_TIME_WAIT_OVERFLOW, "TcpExtTCPTimeWaitOverflow") \
 	X(TCP_ABORT_ON_MEMORY, "TcpExtTCPAbortOnMemory") \
 	X(PAWS_TIMEWAIT, "TcpExtPAWSTimewait") \

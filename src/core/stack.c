@@ -58,6 +58,7 @@ void synack_stack_free(struct synack_stack *st)
 	socket_close_all(st);
 	tcp_table_free(st);
 	tcp_reqtab_free(st);
+	tcp_fastopen_cache_free(st);
 	fdtable_free(&st->fds);
 	free(st);
 }

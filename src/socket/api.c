@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "socket/errqueue.h"
@@ -146,7 +147,7 @@ int synack_accept4(struct synack_stack *st, int fd, struct sockaddr *addr, sockl
 	if (addr) {
 		uint32_t a = 0;
 		uint16_t p = 0;
-		child->ops->name(child, true, &a, &p);
+		child->ops->name(child, 2, &a, &p);
 		if (put_sin(addr, len, a, p) < 0) {
 			/* Linux: the connection is already taken; EFAULT loses it. */
 			int e = errno;
@@ -177,7 +178,8 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 	return sk->ops->connect(sk, a, p);
 }
 
-#define SEND_FLAGS (MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM | MSG_ZEROCOPY)
+#define SEND_FLAGS \
+	(MSG_DONTWAIT | MSG_NOSIGNAL | MSG_MORE | MSG_EOR | MSG_CONFIRM | MSG_ZEROCOPY | MSG_FASTOPEN)
 #define RECV_FLAGS (MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL | MSG_TRUNC | MSG_CMSG_CLOEXEC)
 
 /* An iovec from the caller, checked as import_iovec does: too many
@@ -207,6 +209,24 @@ ssize_t synack_send(struct synack_stack *st, int fd, const void *buf, size_t len
 	return synack_sendmsg(st, fd, &msg, flags);
 }
 
+/* sendmsg with MSG_FASTOPEN and a destination: as sendto, from the
+ * entries gathered (the SYN carries at most one segment of them). */
+static ssize_t sendmsg_fastopen(struct synack_stack *st, int fd, const struct msghdr *msg,
+				size_t len, int flags)
+{
+	const struct sockaddr *to = msg->msg_name;
+	if (msg->msg_iovlen <= 1)
+		return synack_sendto(st, fd, msg->msg_iovlen ? msg->msg_iov[0].iov_base : NULL, len,
+				     flags, to, msg->msg_namelen);
+	size_t n;
+	char *tmp = sock_iov_gather(msg->msg_iov, msg->msg_iovlen, len, 65536, &n);
+	if (!tmp)
+		return fail(ENOBUFS);
+	ssize_t r = synack_sendto(st, fd, tmp, n, flags, to, msg->msg_namelen);
+	free(tmp);
+	return r;
+}
+
 ssize_t synack_sendmsg(struct synack_stack *st, int fd, const struct msghdr *msg, int flags)
 {
 	struct sock *sk = sock_of(st, fd);
@@ -219,6 +239,8 @@ ssize_t synack_sendmsg(struct synack_stack *st, int fd, const struct msghdr *msg
 	ssize_t len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	if (len < 0)
 		return -1;
+	if ((flags & MSG_FASTOPEN) && msg->msg_name)
+		return sendmsg_fastopen(st, fd, msg, (size_t)len, flags);
 	return sk->ops->send(sk, msg->msg_iov, msg->msg_iovlen, (size_t)len, flags & SEND_FLAGS);
 }
 
@@ -257,9 +279,25 @@ ssize_t synack_recvmsg(struct synack_stack *st, int fd, struct msghdr *msg, int 
 ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t len, int flags,
 		      const struct sockaddr *to, socklen_t tolen)
 {
-	/* A connected stream socket ignores the address (tcp_sendmsg). */
-	(void)to;
-	(void)tolen;
+	/* MSG_FASTOPEN: connect to the address with data in the SYN (RFC
+	 * 7413); otherwise a connected stream socket ignores the address. */
+	if ((flags & MSG_FASTOPEN) && to) {
+		struct sock *sk = sock_of(st, fd);
+		uint32_t a;
+		uint16_t p;
+		if (!sk)
+			return -1;
+		if (!sk->ops->sendto_fastopen)
+			return fail(EOPNOTSUPP);
+		if (!buf && len)
+			return fail(EFAULT);
+		int r = get_sin(to, tolen, &a, &p, true);
+		if (r < 0)
+			return -1;
+		if (r == 1)
+			return fail(EOPNOTSUPP); /* Linux: AF_UNSPEC is a disconnect */
+		return sk->ops->sendto_fastopen(sk, buf, len, a, p);
+	}
 	return synack_send(st, fd, buf, len, flags);
 }
 
@@ -410,4 +448,19 @@ int synack_ioctl(struct synack_stack *st, int fd, unsigned long req, void *arg)
 	if (!arg)
 		return fail(EFAULT);
 	return sk->ops->ioctl(sk, req, arg);
+}
+
+void *sock_iov_gather(const struct iovec *iov, size_t iovcnt, size_t len, size_t max, size_t *n)
+{
+	size_t want = len < max ? len : max, got = 0;
+	char *buf = malloc(want ? want : 1);
+	if (!buf)
+		return NULL;
+	for (size_t i = 0; i < iovcnt && got < want; i++) {
+		size_t k = iov[i].iov_len < want - got ? iov[i].iov_len : want - got;
+		memcpy(buf + got, iov[i].iov_base, k);
+		got += k;
+	}
+	*n = got;
+	return buf;
 }

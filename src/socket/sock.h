@@ -29,6 +29,9 @@ struct proto_ops {
 			int flags);
 	ssize_t (*recv)(struct sock *sk, const struct iovec *iov, size_t iovcnt, size_t len,
 			int flags);
+	/* Optional: sendto/sendmsg with MSG_FASTOPEN and an address (TCP Fast Open). */
+	ssize_t (*sendto_fastopen)(struct sock *sk, const void *buf, size_t len, uint32_t addr,
+				   uint16_t port);
 	int (*shutdown)(struct sock *sk, int how);
 	/* The descriptor is gone; the transport may keep the socket (orphan). */
 	void (*close)(struct sock *sk);
@@ -37,7 +40,8 @@ struct proto_ops {
 	int (*getsockopt)(struct sock *sk, int level, int name, void *val, socklen_t *len);
 	int (*ioctl)(struct sock *sk, unsigned long req, void *arg);
 	/* Addresses, host order; false if there is none. */
-	bool (*name)(struct sock *sk, bool peer, uint32_t *addr, uint16_t *port);
+	/* peer: 0 local, 1 peer (getpeername), 2 accept's (even if closed since), as Linux inet_getname */
+	bool (*name)(struct sock *sk, int peer, uint32_t *addr, uint16_t *port);
 };
 
 struct sock {

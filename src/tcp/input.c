@@ -171,7 +171,8 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (ack) {
 		/* Our SYN is acked: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 		tcp_rtt_sample_syn(tp);
-		tp->snd_una = seg->ack;
+		if (!tcp_fastopen_synack(tp, seg)) /* Fast Open moves SND.UNA itself */
+			tp->snd_una = seg->ack;
 		tcp_timers_stop(tp);
 		tp->retransmits = 0;
 		tp->retrans_stamp = 0;

@@ -67,12 +67,18 @@ static bool rst_at_fin_seq(const struct tcp_sock *tp, const struct tcp_seg *seg)
  * acking SND.NXT) as the ACK of its SYN (Linux tcp_validate_incoming,
  * RFC 9293 figure 8). The sequence check would call both old.
  */
+/* A listener's child (accepted or not, for Fast Open), not a simultaneous open. */
+static bool passive_child(const struct tcp_sock *tp)
+{
+	return tp->parent || tp->tfo_child;
+}
+
 static bool syn_recv_repeat(const struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	if (tp->state != SYNACK_SYN_RECV || seg->seq != tp->irs ||
 	    (seg->flags & (TCP_SYN | TCP_RST)) != TCP_SYN)
 		return false;
-	if (tp->parent)
+	if (passive_child(tp))
 		return !(seg->flags & TCP_ACK);
 	return (seg->flags & TCP_ACK) && !(seg->flags & TCP_FIN) && seg->len == 0 &&
 	       seg->ack == tp->snd_nxt;
@@ -171,7 +177,7 @@ static enum verdict check_rst(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	if (!(seg->flags & TCP_RST))
 		return V_CONTINUE;
-	bool embryonic = tp->state == SYNACK_SYN_RECV && tp->parent;
+	bool embryonic = tp->state == SYNACK_SYN_RECV && tp->parent && !tp->tfo_child;
 	if (seg->seq != tp->rcv_nxt && !rst_at_fin_seq(tp, seg) && !embryonic) {
 		challenge_ack(tp);
 		return V_DROP;
@@ -181,7 +187,8 @@ static enum verdict check_rst(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tcp_done(tp, 0, "RST in SYN-RECEIVED (back to LISTEN)");
 		return V_CLOSED;
 	}
-	tcp_done(tp, rst_errno(tp), "RST received");
+	tcp_done(tp, tp->tfo_child && tp->state == SYNACK_SYN_RECV ? ECONNRESET : rst_errno(tp),
+		 "RST received");
 	return V_CLOSED;
 }
 
@@ -197,7 +204,7 @@ static enum verdict check_syn(struct tcp_sock *tp, struct tcp_seg *seg)
 	if (!(seg->flags & TCP_SYN))
 		return V_CONTINUE;
 	if (syn_recv_repeat(tp, seg)) {
-		if (tp->parent) {
+		if (passive_child(tp)) {
 			tcp_send_syn(tp);
 			return V_DROP;
 		}
@@ -205,7 +212,7 @@ static enum verdict check_syn(struct tcp_sock *tp, struct tcp_seg *seg)
 		seg->seq++;
 		return V_CONTINUE;
 	}
-	if (tp->state == SYNACK_SYN_RECV && tp->parent) {
+	if (tp->state == SYNACK_SYN_RECV && passive_child(tp)) {
 		tcp_send_rst_reply(tp->sk.st, seg);
 		MIB_INC(tp->sk.st, EMBRYONIC_RSTS);
 		tcp_done(tp, 0, "SYN in SYN-RECEIVED (request reset)");
@@ -227,7 +234,10 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 	/* A passive child exists only once its request found room in the
 	 * accept queue (listen.c), so there is no overflow check here. */
 	tcp_rtt_sample_syn(tp);
-	tp->snd_una = seg->ack;
+	/* Fast Open data behind the SYN: only the SYN is taken here, the
+	 * bytes are acked as data below (ack_advance). */
+	tp->snd_una = tp->sndq_after_syn ? tp->iss + 1 : seg->ack;
+	tp->sndq_after_syn = false;
 	tp->snd_wnd = (uint32_t)seg->wnd << tp->snd_wscale;
 	tp->max_window = tp->snd_wnd > tp->max_window ? tp->snd_wnd : tp->max_window;
 	tp->snd_wl1 = seg->seq;
@@ -236,6 +246,10 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->retrans_stamp = 0;
 	tcp_timers_stop(tp);
 	tcp_set_state(tp, SYNACK_ESTABLISHED, "ACK of SYN received");
+	if (tp->tfo_child) {
+		tcp_rearm_rtx(tp); /* a Fast Open child began at its SYN (fastopen.c) */
+		return V_CONTINUE;
+	}
 	tcp_established_init(tp);
 	if (tp->parent)
 		tcp_child_established(tp);

@@ -115,6 +115,13 @@ static struct tcp_sock *make_child(struct tcp_sock *lsn, const struct tcp_seg *s
 	return c;
 }
 
+struct tcp_sock *tcp_req_child(struct tcp_req *req, const struct tcp_seg *syn)
+{
+	struct child_init ci = {.irs = req->irs, .iss = req->iss, .opts = req->opts,
+				.snd_wnd = req->snd_wnd, .rcv_wnd = req->rcv_wnd, .id = req->id};
+	return make_child(req->lsn, syn, &ci);
+}
+
 /* Feed the completing segment to the new child (Linux tcp_child_process). */
 static void child_process(struct tcp_sock *c, const struct tcp_seg *seg)
 {
@@ -208,14 +215,18 @@ void tcp_conn_request(struct tcp_sock *lsn, const struct tcp_seg *seg, uint32_t 
 		DROP(st, LISTEN_DROPS, "listen: out of memory for a request");
 		return;
 	}
-	/* Data on a SYN is not taken without Fast Open: only the SYN is acked. */
+	/* Data on a SYN is taken only by Fast Open (fastopen.c); else only
+	 * the SYN is acked. */
 	req->irs = seg->seq;
 	req->iss = isn;
 	tcp_syn_opts_take(&req->opts, &st->cfg, &seg->opt, NULL);
 	req->opts.mss = peer_mss(lsn, seg);
 	req->snd_wnd = seg->wnd;
 	req->rcv_wnd = synack_window(lsn, &req->opts);
-	tcp_req_send_synack(req, false);
+	struct tcp_opts foc;
+	if (tcp_fastopen_try(lsn, seg, req, &foc))
+		return; /* a Fast Open child took the SYN and its data */
+	tcp_req_send_synack_foc(req, &foc);
 }
 
 /*
@@ -439,6 +450,7 @@ void tcp_listen_destroy(struct tcp_sock *lsn)
 {
 	struct tcp_listen *l = lsn->lsn;
 	tcp_req_drop_all(lsn);
+	tcp_fastopen_listener_gone(lsn);
 	while (l->acc_head) {
 		struct tcp_sock *c = l->acc_head;
 		tcp_child_unlink(c);

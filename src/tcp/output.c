@@ -142,7 +142,7 @@ static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 	if (len || (flags & TCP_FIN))
 		tcp_txl_sent(tp, seq, seq + len + !!(flags & TCP_FIN));
 	if (len) {
-		ring_peek(&tp->sndq, seq - tp->snd_una, st->scratch, len);
+		ring_peek(&tp->sndq, seq - tcp_sndq_seq(tp), st->scratch, len);
 		seg.data = st->scratch;
 		seg.len = len;
 		tp->last_data_sent = st->now;
@@ -153,13 +153,17 @@ static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 
 uint32_t tcp_unsent(const struct tcp_sock *tp)
 {
-	uint32_t end = tp->snd_una + tp->sndq.len;
+	uint32_t end = tcp_sndq_seq(tp) + tp->sndq.len;
 	return seq_gt(end, tp->snd_nxt) ? end - tp->snd_nxt : 0;
 }
 
 /* States in which queued data and our FIN may go out. */
-static bool can_send_data(int state)
+static bool can_send_data(const struct tcp_sock *tp)
 {
+	int state = tp->state;
+	/* A Fast Open child may send before the handshake ends (RFC 7413 4.2.2). */
+	if (state == SYNACK_SYN_RECV && tp->tfo_child)
+		return true;
 	return state == SYNACK_ESTABLISHED || state == SYNACK_CLOSE_WAIT ||
 	       state == SYNACK_FIN_WAIT1 || state == SYNACK_CLOSING || state == SYNACK_LAST_ACK;
 }
@@ -360,7 +364,7 @@ enum tcp_wakeup tcp_write_wakeup(struct tcp_sock *tp)
 {
 	uint32_t unsent = tcp_unsent(tp);
 	uint32_t end = tp->snd_una + tp->snd_wnd;
-	if (!unsent || !can_send_data(tp->state) || !seq_gt(end, tp->snd_nxt))
+	if (!unsent || !can_send_data(tp) || !seq_gt(end, tp->snd_nxt))
 		return tcp_send_probe(tp) ? TCP_WAKEUP_PROBE : TCP_WAKEUP_PROBE_REFUSED;
 	uint32_t n = end - tp->snd_nxt;
 	if (n > unsent)
@@ -376,7 +380,7 @@ enum tcp_wakeup tcp_write_wakeup(struct tcp_sock *tp)
 void tcp_output(struct tcp_sock *tp)
 {
 	bool sent = false;
-	if (can_send_data(tp->state)) {
+	if (can_send_data(tp)) {
 		bool pending = tcp_chrono_pending(tp);
 		sent = send_data(tp) > 0;
 		sent |= send_fin(tp);
@@ -471,6 +475,15 @@ void tcp_send_syn(struct tcp_sock *tp)
 		seg.ack = tp->rcv_nxt;
 		tp->rcv_adv = tp->rcv_nxt + wnd;
 	}
+	uint32_t syn_data = 0;
+	if (!synack && !retrans) { /* Fast Open: cookie and data (fastopen.c) */
+		tcp_fastopen_syn(tp, &seg.opt, &syn_data);
+		if (syn_data) {
+			ring_peek(&tp->sndq, 0, st->scratch, syn_data);
+			seg.data = st->scratch;
+			seg.len = syn_data;
+		}
+	}
 	if (retrans)
 		MIB_INC(st, TCP_SYN_RETRANS);
 	else if (!synack)
@@ -481,7 +494,7 @@ void tcp_send_syn(struct tcp_sock *tp)
 		tp->rtt_sent = st->now;
 	}
 	tcp_emit(st, tp, &seg, retrans);
-	tp->snd_nxt = tp->iss + 1;
+	tp->snd_nxt = tp->iss + 1 + syn_data;
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	tcp_rearm_rtx(tp);
 }
@@ -521,12 +534,12 @@ void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *in)
 
 uint32_t tcp_retransmit_at(struct tcp_sock *tp, uint32_t seq)
 {
-	return tcp_retransmit_upto(tp, seq, tp->snd_una + tp->sndq.len);
+	return tcp_retransmit_upto(tp, seq, tcp_sndq_seq(tp) + tp->sndq.len);
 }
 
 uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
 {
-	uint32_t qend = tp->snd_una + tp->sndq.len;
+	uint32_t qend = tcp_sndq_seq(tp) + tp->sndq.len;
 	uint32_t end = seq_lt(limit, qend) ? limit : qend;
 	uint32_t n = 0;
 	if (seq_lt(seq, tp->snd_una))

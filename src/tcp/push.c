@@ -30,7 +30,7 @@
 
 static uint32_t write_seq(const struct tcp_sock *tp)
 {
-	return tp->snd_una + tp->sndq.len;
+	return tcp_sndq_seq(tp) + tp->sndq.len;
 }
 
 /* Linux tcp_xmit_size_goal over tcp_bound_to_half_wnd. */

@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tcp/tcp.h"
 
@@ -70,6 +71,7 @@ void tcp_req_rearm(struct tcp_req *req)
 }
 
 static void req_timer_fire(struct timer *t, uint64_t now_ms);
+static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts *foc);
 
 struct tcp_req *tcp_req_new(struct tcp_sock *lsn, uint32_t laddr, uint16_t lport,
 			    uint32_t raddr, uint16_t rport)
@@ -160,6 +162,16 @@ void tcp_reqtab_free(struct synack_stack *st)
  */
 void tcp_req_send_synack(struct tcp_req *req, bool retrans)
 {
+	send_synack(req, retrans, NULL);
+}
+
+void tcp_req_send_synack_foc(struct tcp_req *req, const struct tcp_opts *foc)
+{
+	send_synack(req, false, foc);
+}
+
+static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts *foc)
+{
 	struct synack_stack *st = req->lsn->sk.st;
 	struct tcp_seg seg = {
 		.saddr = req->laddr, .daddr = req->raddr, .sport = req->lport, .dport = req->rport,
@@ -176,6 +188,12 @@ void tcp_req_send_synack(struct tcp_req *req, bool retrans)
 		/* The child's TSvals go on from here: same per-flow offset. */
 		seg.opt.tsval = tcp_ts_now(st, tcp_ts_offset(st, req->laddr, req->raddr));
 		seg.opt.tsecr = req->opts.ts_recent;
+	}
+	if (foc && foc->has_tfo) { /* RFC 7413 4.1.2: the cookie, first SYN-ACK only */
+		seg.opt.has_tfo = true;
+		seg.opt.tfo_exp = foc->tfo_exp;
+		seg.opt.tfo_len = foc->tfo_len;
+		memcpy(seg.opt.tfo_cookie, foc->tfo_cookie, foc->tfo_len);
 	}
 	if (retrans) {
 		MIB_INC(st, TCP_SYN_RETRANS);

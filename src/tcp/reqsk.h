@@ -16,6 +16,7 @@
 
 #include "core/timer.h"
 #include "tcp/options.h"
+#include "wire/tcp.h"
 
 struct tcp_sock;
 struct synack_stack;
@@ -59,6 +60,8 @@ void tcp_req_drop_all(struct tcp_sock *lsn);
 void tcp_reqtab_free(struct synack_stack *st);
 /* Send the request's SYN-ACK (again, if retrans). */
 void tcp_req_send_synack(struct tcp_req *req, bool retrans);
+/* The first SYN-ACK with a Fast Open cookie option (foc->has_tfo). */
+void tcp_req_send_synack_foc(struct tcp_req *req, const struct tcp_opts *foc);
 /* Linux reqsk_timeout: 1 s doubled per timeout, at most the RTO max. */
 uint64_t tcp_req_timeout_us(const struct tcp_req *req);
 /* Re-arm the timer to now + tcp_req_timeout_us (a SYN was answered). */

@@ -76,6 +76,7 @@ static int tcp_listen(struct sock *sk, int backlog)
 	if (!tp->lsn)
 		return fail(ENOBUFS);
 	tp->lsn->backlog = (int)b;
+	tcp_fastopen_listen(tp, backlog);
 	tcp_set_state(tp, SYNACK_LISTEN, "listen()");
 	return 0;
 }
@@ -204,6 +205,8 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	sk->shut_rd = sk->shut_wr = false;
 	tcp_hash_add(st, tp);
 	tcp_set_state(tp, SYNACK_SYN_SENT, "connect()");
+	if (tcp_fastopen_defer_connect(tp))
+		return 0; /* TCP_FASTOPEN_CONNECT: the SYN goes with the first write */
 	tcp_send_syn(tp);
 	return fail(EINPROGRESS);
 }
@@ -242,7 +245,7 @@ static uint32_t tcp_append_lowat(struct tcp_sock *tp, const void *buf, uint32_t 
 			room = goal;
 		}
 		uint32_t want = n - took < room ? n - took : room;
-		uint32_t end = tp->snd_una + tp->sndq.len;
+		uint32_t end = tcp_sndq_seq(tp) + tp->sndq.len;
 		uint32_t got = ring_append(&tp->sndq, tp->sndbuf, (const char *)buf + took, want);
 		tcp_skb_grow(tp, end, got);
 		took += got;
@@ -277,12 +280,34 @@ static uint32_t append_iov(struct tcp_sock *tp, const struct iovec *iov, size_t 
 	return took;
 }
 
+/* A Fast Open send from an iovec: the SYN carries at most one segment,
+ * taken from the front of the entries (Linux copies from the iterator). */
+static ssize_t fastopen_iov(struct tcp_sock *tp, const struct iovec *iov, size_t iovcnt,
+			    size_t len, uint32_t addr, uint16_t port)
+{
+	if (iovcnt <= 1)
+		return tcp_fastopen_sendmsg(tp, iovcnt ? iov[0].iov_base : NULL, len, addr, port);
+	size_t n;
+	char *tmp = sock_iov_gather(iov, iovcnt, len, 65536, &n);
+	if (!tmp)
+		return fail(ENOBUFS);
+	ssize_t r = tcp_fastopen_sendmsg(tp, tmp, n, addr, port);
+	free(tmp);
+	return r;
+}
+
 /* tcp_sendmsg's order of checks (LINUX-SEMANTICS 7). */
 static ssize_t tcp_send_locked(struct sock *sk, const struct iovec *iov, size_t iovcnt,
 			       size_t len, int flags, bool zc)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
-	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT) {
+	/* Linux tcp_sendmsg: a Fast Open child may send in SYN-RECEIVED. */
+	bool tfo_recv = tp->state == SYNACK_SYN_RECV && tp->tfo_child;
+	if (tp->defer_connect || (flags & MSG_FASTOPEN)) {
+		if (tp->defer_connect || tp->state == SYNACK_CLOSE || tp->state == SYNACK_SYN_SENT)
+			return fastopen_iov(tp, iov, iovcnt, len, tp->raddr, tp->rport);
+	}
+	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT && !tfo_recv) {
 		if (sk->err) {
 			int e = sk->err;
 			sk->err = 0;
@@ -314,7 +339,7 @@ static ssize_t tcp_send_locked(struct sock *sk, const struct iovec *iov, size_t 
 		tcp_write_nothing(tp, cleared);
 		return fail(EAGAIN);
 	}
-	uint32_t end = tp->snd_una + tp->sndq.len;
+	uint32_t end = tcp_sndq_seq(tp) + tp->sndq.len;
 	/* Linux tcp_push: a send without MSG_MORE, one cut short by a full
 	 * buffer (wait_for_space drops MSG_MORE), or a forced push marks PSH
 	 * on its last buffer and pushes; with MSG_MORE this call is corked.
@@ -344,6 +369,17 @@ static ssize_t tcp_send(struct sock *sk, const struct iovec *iov, size_t iovcnt,
 	if (zc)
 		tcp_zc_end(tp, r > 0);
 	return r;
+}
+
+static ssize_t tcp_sendto_fastopen(struct sock *sk, const void *buf, size_t len, uint32_t addr,
+				   uint16_t port)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	if (tp->state != SYNACK_CLOSE && tp->state != SYNACK_SYN_SENT && !tp->defer_connect) {
+		struct iovec v = {(void *)buf, len}; /* connected: the address is ignored */
+		return tcp_send(sk, &v, 1, len, 0);
+	}
+	return tcp_fastopen_sendmsg(tp, buf, len, addr, port);
 }
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a
@@ -554,7 +590,9 @@ static uint32_t tcp_poll(struct sock *sk)
 		m |= EPOLLHUP;
 	if (sk->shut_rd || tp->fin_rcvd)
 		m |= EPOLLIN | EPOLLRDNORM | EPOLLRDHUP;
-	if (tp->state != SYNACK_SYN_SENT && tp->state != SYNACK_SYN_RECV) {
+	/* A Fast Open child is readable and writable in SYN-RECEIVED. */
+	if ((tp->state != SYNACK_SYN_SENT || tp->defer_connect) &&
+	    (tp->state != SYNACK_SYN_RECV || tp->tfo_child)) {
 		/* Linux tcp_stream_is_readable: SO_RCVLOWAT bytes at least;
 		 * tcp_stream_memory_free: 2 x unsent below TCP_NOTSENT_LOWAT. */
 		uint32_t have = rcvq_len(&tp->rcvq);
@@ -575,11 +613,12 @@ static uint32_t tcp_poll(struct sock *sk)
 	return m;
 }
 
-static bool tcp_name(struct sock *sk, bool peer, uint32_t *addr, uint16_t *port)
+static bool tcp_name(struct sock *sk, int peer, uint32_t *addr, uint16_t *port)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	if (peer) {
-		if (!tcp_synchronized(tp->state) || tp->state == SYNACK_CLOSE || !tp->rport)
+		if (!tp->rport || (peer == 1 && (!tcp_synchronized(tp->state) ||
+						 tp->state == SYNACK_CLOSE)))
 			return false;
 		*addr = tp->raddr;
 		*port = tp->rport;
@@ -623,6 +662,7 @@ const struct proto_ops tcp_proto_ops = {
 	.accept = tcp_accept,
 	.connect = tcp_connect,
 	.send = tcp_send,
+	.sendto_fastopen = tcp_sendto_fastopen,
 	.recv = tcp_recv,
 	.shutdown = tcp_shutdown,
 	.close = tcp_close,

@@ -45,6 +45,9 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 	}
 	if (level != IPPROTO_TCP)
 		return fail(ENOPROTOOPT);
+	if (name == TCP_FASTOPEN || name == TCP_FASTOPEN_CONNECT || name == TCP_FASTOPEN_KEY ||
+	    name == TCP_FASTOPEN_NO_COOKIE)
+		return tcp_fastopen_setsockopt(tp, name, val, len);
 	if (sockopt_get_int(val, len, &v) < 0)
 		return -1;
 	switch (name) {
@@ -164,6 +167,8 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_retransmits = (uint8_t)tp->retransmits;
 	ti->tcpi_probes = (uint8_t)tp->probes;
 	ti->tcpi_backoff = (uint8_t)tp->backoff;
+	if (tp->syn_data_acked) /* kept after the connection closes (Linux) */
+		ti->tcpi_options |= SYNACK_TCPI_OPT_SYN_DATA;
 	if (tcp_synchronized(tp->state)) {
 		if (tp->rx_opt.ts_ok)
 			ti->tcpi_options |= SYNACK_TCPI_OPT_TIMESTAMPS;
@@ -232,6 +237,11 @@ int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *l
 	if (level != IPPROTO_TCP)
 		return fail(ENOPROTOOPT);
 	switch (name) {
+	case TCP_FASTOPEN:
+	case TCP_FASTOPEN_CONNECT:
+	case TCP_FASTOPEN_KEY:
+	case TCP_FASTOPEN_NO_COOKIE:
+		return tcp_fastopen_getsockopt(tp, name, val, len);
 	case TCP_NODELAY:
 		return sockopt_put_int(val, len, tp->nodelay);
 	case TCP_CORK:

@@ -105,6 +105,8 @@ void tcp_set_state(struct tcp_sock *tp, int state, const char *why)
 	/* TcpExtTW counts timewait entries (timewait.c), not this move. */
 	if (old == SYNACK_LISTEN)
 		tcp_listen_unhash(st, tp);
+	if (tp->tfo_pending)
+		tcp_fastopen_child_done(tp); /* leaves SYN-RECEIVED: off the TFO queue */
 	tp->state = state;
 	if (state == SYNACK_LISTEN)
 		tcp_listen_hash(st, tp);
@@ -120,7 +122,9 @@ void tcp_done(struct tcp_sock *tp, int err, const char *why)
 		tp->sk.err = err;
 	tcp_timers_stop(tp);
 	tcp_chrono_end(tp);
-	if (tp->parent)
+	/* A child waits in the accept queue even when closed: accept()
+	 * returns it with its data and error (Linux inet_csk_accept). */
+	if (tp->parent && !tp->in_accept_queue)
 		tcp_child_unlink(tp);
 	tcp_hash_del(st, tp);
 	tcp_set_state(tp, SYNACK_CLOSE, why);
@@ -149,6 +153,7 @@ void tcp_sock_free(struct tcp_sock *tp)
 		tcp_child_unlink(tp);
 	if (tp->lsn)
 		tcp_listen_destroy(tp); /* requests and unaccepted children die with it */
+	tcp_fastopen_free(tp);
 	if (counts_as_estab(tp->state))
 		MIB_DEC(st, TCP_CURR_ESTAB);
 	if (tp->orphan)

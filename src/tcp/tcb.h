@@ -56,6 +56,7 @@ struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
 struct zc_uarg;
+struct tcp_fastopen_ctx;
 
 struct tcp_sock {
 	struct sock sk;
@@ -243,6 +244,27 @@ struct tcp_sock {
 	bool nospace;
 	synack_time_t chrono_start;
 	uint64_t chrono_stat[3];
+
+	/* Fast Open, RFC 7413 (fastopen.c). */
+	bool sndq_after_syn;             /* data queued behind our unacked SYN: the
+					  * send queue starts at ISS+1, not SND.UNA */
+	bool tfo_child;                  /* a passive child Fast Open made */
+	bool tfo_pending;                /* ...still in SYN-RECEIVED, on tfo_lsn's TFO queue */
+	bool syn_data_acked;             /* TCPI_OPT_SYN_DATA */
+	bool fastopen_connect;           /* TCP_FASTOPEN_CONNECT */
+	bool fastopen_no_cookie;         /* TCP_FASTOPEN_NO_COOKIE */
+	bool defer_connect;              /* connect() done, the SYN waits for the first write */
+	bool syn_fastopen;               /* our SYN carried data or a cookie (request) */
+	bool syn_fastopen_exp;           /* ...in the experimental option */
+	uint8_t tfo_client_fail;         /* TCP_INFO fastopen_client_fail */
+	uint32_t tfo_syn_data;           /* bytes our SYN carried */
+	const void *tfo_buf;             /* during a Fast Open send: its data */
+	size_t tfo_buflen;
+	uint32_t tfo_copied;             /* ...and what the SYN took */
+	struct tcp_sock *tfo_lsn;        /* listener whose TFO queue counts us */
+	int tfo_max_qlen;                /* listener: TCP_FASTOPEN (Linux fastopenq.max_qlen) */
+	unsigned tfo_qlen;               /* listener: Fast Open children in SYN-RECEIVED */
+	struct tcp_fastopen_ctx *tfo_ctx;/* listener: TCP_FASTOPEN_KEY, NULL = the sysctl's */
 };
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/stack.h"
 #include "tcp/reqsk.h"
@@ -23,6 +24,13 @@
 #define TCP_FIN_TIMEOUT_MAX_S 120    /* Linux TCP_FIN_TIMEOUT_MAX: TCP_LINGER2 cap */
 #define TCP_MAX_QUICKACKS 16
 #define TCP_INVALID_RATELIMIT_US 500000 /* Linux tcp_invalid_ratelimit */
+
+/* The sequence number of the send queue's first byte: SND.UNA, or ISS+1
+ * while Fast Open data waits behind our unacknowledged SYN. */
+static inline uint32_t tcp_sndq_seq(const struct tcp_sock *tp)
+{
+	return tp->snd_una + (tp->sndq_after_syn ? 1u : 0u);
+}
 
 /* ---- input.c, input_sync.c: segment arrival (RFC 9293 3.10.7) ---------- */
 void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
@@ -51,6 +59,46 @@ void tcp_listen_destroy(struct tcp_sock *lsn);
 /* TCP_DEFER_ACCEPT seconds to SYN-ACK timeouts and back (Linux). */
 uint8_t tcp_defer_secs_to_retrans(int secs);
 int tcp_defer_retrans_to_secs(uint8_t retrans);
+
+/* A full socket in SYN-RECEIVED from a request and its SYN (listen.c),
+ * hashed, not yet in a queue; the request stays (the caller drops it). */
+struct tcp_sock *tcp_req_child(struct tcp_req *req, const struct tcp_seg *syn);
+
+/* ---- fastopen.c: TCP Fast Open, RFC 7413, as Linux runs it ------------ */
+/* Server. listen(): tcp_fastopen 0x400 gives every listener a TFO queue. */
+void tcp_fastopen_listen(struct tcp_sock *lsn, int backlog);
+/* A SYN with its request filled in: true if a Fast Open child took it
+ * (the request is gone, the child sent the SYN-ACK and sits in the accept
+ * queue); false: *foc is the cookie option the SYN-ACK carries, if any. */
+bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tcp_req *req,
+		      struct tcp_opts *foc);
+/* A Fast Open child leaves SYN-RECEIVED: off its listener's TFO queue. */
+void tcp_fastopen_child_done(struct tcp_sock *c);
+/* The listener stops: its children forget it. */
+void tcp_fastopen_listener_gone(struct tcp_sock *lsn);
+void tcp_fastopen_free(struct tcp_sock *tp);
+/* Socket options TCP_FASTOPEN, TCP_FASTOPEN_CONNECT, TCP_FASTOPEN_KEY,
+ * TCP_FASTOPEN_NO_COOKIE; -1 with errno, or 0. */
+int tcp_fastopen_setsockopt(struct tcp_sock *tp, int name, const void *val, socklen_t len);
+int tcp_fastopen_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t *len);
+/* Client. connect(): true if the SYN waits for the first write
+ * (TCP_FASTOPEN_CONNECT with a cookie); sets up the cookie request. */
+bool tcp_fastopen_defer_connect(struct tcp_sock *tp);
+/* Our SYN (not resent): add the cookie or request, and the data it may
+ * carry (*len bytes of the send queue at ISS+1, 0 if none). */
+void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len);
+/* The SYN-ACK arrived (SND.UNA not yet moved): cache what it taught;
+ * true if data our SYN carried must go again. */
+bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* Our SYN timed out: data it carried is dropped from the SYN (Linux
+ * resends SYNs bare) and the loss remembered. */
+void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
+void tcp_fastopen_cache_free(struct synack_stack *st);
+/* sendto/sendmsg with MSG_FASTOPEN (Linux tcp_sendmsg_fastopen), and the
+ * first write after a deferred connect: bytes the SYN took, else -1
+ * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...). */
+ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
+			     uint16_t port);
 
 /* ---- paws.c: RFC 7323 5 (PAWS) and ts_recent -------------------------- */
 enum tcp_paws { PAWS_PASS, PAWS_DROP, PAWS_ACK_DROP };

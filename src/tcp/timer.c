@@ -85,6 +85,7 @@ static enum rtx_next syn_sent_timeout(struct tcp_sock *tp)
 	uint32_t prior_rto = tp->rto_us;
 	tp->retransmits++;
 	tp->total_retrans++;
+	tcp_fastopen_syn_timeout(tp);
 	if (tp->retransmits > linear) {
 		uint64_t rto = (uint64_t)tp->rto_us * 2;
 		tp->rto_us = rto > tcp_rto_max(tp) ? tcp_rto_max(tp) : (uint32_t)rto;

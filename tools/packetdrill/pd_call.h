@@ -24,6 +24,8 @@ bool pd_block(struct pd *pd, int *waits);
 ssize_t pd_do_recv(struct pd *pd, int sfd, void *buf, size_t n, int flags,
 		   struct sockaddr *from, socklen_t *fromlen);
 ssize_t pd_do_send(struct pd *pd, int sfd, const void *buf, size_t n, int flags);
+ssize_t pd_do_sendto(struct pd *pd, int sfd, const void *buf, size_t n, int flags,
+		     const struct sockaddr *to, socklen_t tolen);
 int pd_do_getsockopt(struct pd *pd, int fd, int level, int name, void *val, socklen_t *len);
 void pd_msg_fill(struct pd_iface *ifc);
 

@@ -36,9 +36,9 @@ static ssize_t iov_total(const struct iovec *iov, int n)
 }
 
 /* The vector's bytes from offset skip on, gathered and sent as a
- * blocking send would (pd_do_send). */
+ * blocking send would (pd_do_sendto: to is a Fast Open destination). */
 static ssize_t gather_send_from(struct pd *pd, int fd, const struct iovec *iov, int n,
-				int flags, size_t skip)
+				int flags, size_t skip, const struct sockaddr *to, socklen_t tolen)
 {
 	int sfd = pd_sfd(pd, fd);
 	ssize_t total = sfd < 0 ? -1 : iov_total(iov, n);
@@ -55,14 +55,15 @@ static ssize_t gather_send_from(struct pd *pd, int fd, const struct iovec *iov, 
 			memcpy(buf + off, iov[i].iov_base, iov[i].iov_len);
 		off += iov[i].iov_len;
 	}
-	ssize_t r = pd_do_send(pd, sfd, buf + skip, (size_t)total - skip, flags);
+	ssize_t r = pd_do_sendto(pd, sfd, buf + skip, (size_t)total - skip, flags, to, tolen);
 	free(buf);
 	return r;
 }
 
-static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags)
+static ssize_t gather_send(struct pd *pd, int fd, const struct iovec *iov, int n, int flags,
+			   const struct sockaddr *to, socklen_t tolen)
 {
-	return gather_send_from(pd, fd, iov, n, flags, 0);
+	return gather_send_from(pd, fd, iov, n, flags, 0, to, tolen);
 }
 
 static ssize_t scatter_recv(struct pd *pd, int fd, const struct iovec *iov, int n, int flags,
@@ -100,7 +101,7 @@ static ssize_t pd_writev(void *ud, int fd, const struct iovec *iov, int n)
 {
 	struct pd *pd = ud;
 	pd_enter(pd);
-	ssize_t r = gather_send(pd, fd, iov, n, 0);
+	ssize_t r = gather_send(pd, fd, iov, n, 0, NULL, 0);
 	PD_RETURN(pd, r);
 }
 
@@ -166,6 +167,12 @@ static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
 		errno = EFAULT;
 		r = -1;
 	} else {
+		if (flags & MSG_FASTOPEN) {
+			/* Connect and send: the destination rides along. */
+			r = gather_send(pd, fd, msg->msg_iov, (int)msg->msg_iovlen, flags,
+					msg->msg_name, msg->msg_namelen);
+			PD_RETURN(pd, r);
+		}
 		/* One call as the script made it; if it would block (or took
 		 * part) and the socket blocks, the gathered rest waits. */
 		int sfd = pd_sfd(pd, fd);
@@ -175,7 +182,7 @@ static ssize_t pd_sendmsg(void *ud, int fd, const struct msghdr *msg, int flags)
 		    ((r < 0 && errno == EAGAIN) || (r >= 0 && r < total))) {
 			size_t done = r > 0 ? (size_t)r : 0;
 			ssize_t rest = gather_send_from(pd, fd, msg->msg_iov, (int)msg->msg_iovlen,
-							flags, done);
+							flags, done, NULL, 0);
 			r = rest < 0 ? (done ? (ssize_t)done : -1) : (ssize_t)done + rest;
 		}
 	}

@@ -5,12 +5,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+#include <synack/tcp_info.h>
 
 #include "pd.h"
 #include "pd_call.h"
@@ -147,14 +150,49 @@ ssize_t pd_do_recv(struct pd *pd, int sfd, void *buf, size_t n, int flags,
 	}
 }
 
+/* A send that started a Fast Open connect (MSG_FASTOPEN, or the first
+ * write after TCP_FASTOPEN_CONNECT) leaves the socket in SYN-SENT. A
+ * blocking one then waits for the handshake, as Linux's
+ * tcp_sendmsg_fastopen does, and fails with its error (-1, errno). */
+static int fastopen_wait(struct pd *pd, int sfd, ssize_t r, int flags)
+{
+	struct synack_tcp_info ti;
+	socklen_t l = sizeof(ti);
+	int waits = 0;
+	if (r < 0 && errno != EINPROGRESS)
+		return -1;
+	if (!pd_blocking(pd, sfd, flags) ||
+	    synack_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
+	    ti.tcpi_state != SYNACK_SYN_SENT)
+		return r < 0 ? -1 : 0;
+	while (!(synack_poll_events(pd->st, sfd) & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		if (!pd_block(pd, &waits))
+			return -1;
+	int err = 0;
+	socklen_t el = sizeof(err);
+	synack_getsockopt(pd->st, sfd, SOL_SOCKET, SO_ERROR, &err, &el);
+	errno = err;
+	return err ? -1 : 0;
+}
+
 /* Linux's blocking send returns once every byte is queued (or on error
  * after some were: the count so far). */
 ssize_t pd_do_send(struct pd *pd, int sfd, const void *buf, size_t n, int flags)
 {
 	int waits = 0;
 	size_t done = 0;
-	for (;;) {
+	for (bool first = true;; first = false) {
 		ssize_t r = synack_send(pd->st, sfd, (const char *)buf + done, n - done, flags);
+		if (first && (r > 0 || (r < 0 && errno == EINPROGRESS))) {
+			if (fastopen_wait(pd, sfd, r, flags) < 0)
+				return -1;
+			if (r < 0) {
+				if (!pd_blocking(pd, sfd, flags))
+					return -1;
+				continue;
+			}
+			flags &= ~MSG_FASTOPEN;
+		}
 		if (r > 0)
 			done += (size_t)r;
 		if (r >= 0 && (done == n || !pd_blocking(pd, sfd, flags)))
@@ -192,19 +230,37 @@ static ssize_t pd_read(void *ud, int fd, void *buf, size_t n)
 	return pd_recvfrom(ud, fd, buf, n, 0, NULL, NULL);
 }
 
+/* sendto: with MSG_FASTOPEN and an address, the Fast Open connect, then
+ * (blocking) the rest as a send; otherwise a send. */
+ssize_t pd_do_sendto(struct pd *pd, int sfd, const void *buf, size_t n, int flags,
+		     const struct sockaddr *to, socklen_t tolen)
+{
+	ssize_t r;
+	if (to && (flags & MSG_FASTOPEN)) {
+		pd_load_sysctls(pd); /* Linux reads tcp_fastopen at the call */
+		r = synack_sendto(pd->st, sfd, buf, n, flags, to, tolen);
+		if (fastopen_wait(pd, sfd, r, flags) < 0)
+			return -1;
+		if (pd_blocking(pd, sfd, flags) && (size_t)(r < 0 ? 0 : r) < n) {
+			size_t done = r < 0 ? 0 : (size_t)r;
+			ssize_t s = pd_do_send(pd, sfd, (const char *)buf + done, n - done,
+					       flags & ~MSG_FASTOPEN);
+			r = s < 0 ? (done ? (ssize_t)done : -1) : (ssize_t)(done + (size_t)s);
+		}
+		return r;
+	}
+	if (to)
+		return synack_sendto(pd->st, sfd, buf, n, flags, to, tolen);
+	return pd_do_send(pd, sfd, buf, n, flags);
+}
+
 static ssize_t pd_sendto(void *ud, int fd, const void *buf, size_t n, int flags,
 			 const struct sockaddr *to, socklen_t tolen)
 {
 	struct pd *pd = ud;
 	pd_enter(pd);
 	int sfd = pd_sfd(pd, fd);
-	ssize_t r;
-	if (sfd < 0)
-		r = -1;
-	else if (to)
-		r = synack_sendto(pd->st, sfd, buf, n, flags, to, tolen);
-	else
-		r = pd_do_send(pd, sfd, buf, n, flags);
+	ssize_t r = sfd < 0 ? -1 : pd_do_sendto(pd, sfd, buf, n, flags, to, tolen);
 	PD_RETURN(pd, r);
 }
 

@@ -1,0 +1,565 @@
+/*
+ * TCP Fast Open (RFC 7413) as Linux runs it (net/ipv4/tcp_fastopen.c,
+ * LINUX-SEMANTICS 4).
+ *
+ * Server: a listener with a TFO queue (TCP_FASTOPEN, or tcp_fastopen
+ * 0x400) answers a cookie request with a cookie, the SipHash of the two
+ * addresses under tcp_fastopen_key (Linux's bytes exactly), and turns a
+ * SYN with a valid cookie into a full child at once: SYN-RECEIVED, on the
+ * accept queue, its data readable, the SYN-ACK acking that data.
+ *
+ * Client: the per-destination cache (Linux tcp_metrics' fastopen part:
+ * cookie, MSS, SYN losses) lives in the stack; connect with MSG_FASTOPEN
+ * or TCP_FASTOPEN_CONNECT puts the cookie (or a request) and data in the
+ * SYN; a SYN-ACK acking only the SYN sends the data again.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "socket/socket.h"
+#include "tcp/tcp.h"
+
+#define TFO_CLIENT_ENABLE 0x1
+#define TFO_SERVER_ENABLE 0x2
+#define TFO_CLIENT_NO_COOKIE 0x4
+#define TFO_SERVER_COOKIE_NOT_REQD 0x200
+#define TFO_SERVER_WO_SOCKOPT1 0x400
+#define TFO_COOKIE_SIZE 8            /* Linux TCP_FASTOPEN_COOKIE_SIZE: one SipHash */
+#define TFO_KEY_LEN 16
+
+/* A listener's own keys (TCP_FASTOPEN_KEY); the second is the backup. */
+struct tcp_fastopen_ctx {
+	struct siphash_key key[2];
+	int num;
+};
+
+/* Linux reads a key as little-endian 64-bit words of its bytes; the
+ * sysctl's 32-bit hex words are those bytes, little-endian too. */
+static struct siphash_key key_from_bytes(const uint8_t *b)
+{
+	struct siphash_key k = {0, 0};
+	for (int i = 7; i >= 0; i--) {
+		k.k0 = k.k0 << 8 | b[i];
+		k.k1 = k.k1 << 8 | b[8 + i];
+	}
+	return k;
+}
+
+static struct siphash_key key_from_words(const uint32_t *w)
+{
+	return (struct siphash_key){w[0] | (uint64_t)w[1] << 32, w[2] | (uint64_t)w[3] << 32};
+}
+
+/* The keys a listener checks cookies with, primary first. Without a
+ * tcp_fastopen_key the stack uses one derived from its seed (Linux: a
+ * random key at first use). */
+static int server_keys(const struct tcp_sock *lsn, struct siphash_key k[2])
+{
+	const struct synack_stack *st = lsn->sk.st;
+	if (lsn->tfo_ctx) {
+		k[0] = lsn->tfo_ctx->key[0];
+		k[1] = lsn->tfo_ctx->key[1];
+		return lsn->tfo_ctx->num;
+	}
+	if (st->cfg.tcp_fastopen_key_count > 0) {
+		k[0] = key_from_words(st->cfg.tcp_fastopen_key);
+		k[1] = key_from_words(st->cfg.tcp_fastopen_key + 4);
+		return st->cfg.tcp_fastopen_key_count > 1 ? 2 : 1;
+	}
+	k[0].k0 = siphash24(&st->isn_key, "tfo-key0", 8);
+	k[0].k1 = siphash24(&st->isn_key, "tfo-key1", 8);
+	return 1;
+}
+
+/* Linux __tcp_fastopen_cookie_gen_cipher: SipHash of the SYN's source and
+ * destination addresses (network order), stored little-endian. */
+static void cookie_gen(const struct siphash_key *k, uint32_t saddr, uint32_t daddr,
+		       uint8_t out[TFO_COOKIE_SIZE])
+{
+	uint8_t in[8] = {(uint8_t)(saddr >> 24), (uint8_t)(saddr >> 16), (uint8_t)(saddr >> 8),
+			 (uint8_t)saddr, (uint8_t)(daddr >> 24), (uint8_t)(daddr >> 16),
+			 (uint8_t)(daddr >> 8), (uint8_t)daddr};
+	uint64_t h = siphash24(k, in, sizeof(in));
+	for (int i = 0; i < TFO_COOKIE_SIZE; i++)
+		out[i] = (uint8_t)(h >> (8 * i));
+}
+
+/* ---- Server ---------------------------------------------------------- */
+
+static int tfo_qlen_limit(const struct synack_stack *st, int v)
+{
+	/* Linux fastopen_queue_tune: min((unsigned)v, somaxconn). */
+	unsigned b = (unsigned)v;
+	return b > (unsigned)st->cfg.somaxconn ? st->cfg.somaxconn : (int)b;
+}
+
+void tcp_fastopen_listen(struct tcp_sock *lsn, int backlog)
+{
+	int f = lsn->sk.st->cfg.tcp_fastopen;
+	if ((f & TFO_SERVER_WO_SOCKOPT1) && (f & TFO_SERVER_ENABLE) && !lsn->tfo_max_qlen)
+		lsn->tfo_max_qlen = tfo_qlen_limit(lsn->sk.st, backlog);
+}
+
+/* Linux tcp_fastopen_queue_check: a TFO queue, and room in it. (Linux
+ * also keeps reset children counted for a while, rskq_rst_head; here a
+ * child leaves the queue when it leaves SYN-RECEIVED.) */
+static bool queue_check(struct tcp_sock *lsn)
+{
+	if (lsn->tfo_max_qlen == 0)
+		return false;
+	if (lsn->tfo_qlen >= (unsigned)lsn->tfo_max_qlen) {
+		MIB_INC(lsn->sk.st, TCP_FASTOPEN_LISTEN_OVERFLOW);
+		return false;
+	}
+	return true;
+}
+
+/* Linux tcp_fastopen_create_child: the request becomes a full socket in
+ * SYN-RECEIVED that holds the SYN's data, sends the SYN-ACK (acking the
+ * data) and goes straight to the accept queue. */
+static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg *seg,
+				     struct tcp_req *req)
+{
+	struct tcp_sock *c = tcp_req_child(req, seg);
+	if (!c)
+		return NULL;
+	req->id = 0; /* the child is the connection now */
+	tcp_req_drop(req);
+	c->tfo_child = c->tfo_pending = true;
+	c->tfo_lsn = lsn;
+	lsn->tfo_qlen++;
+	c->snd_wnd = c->max_window = seg->wnd; /* RFC 7323 2.2: never scaled in a SYN */
+	c->rtt_sampling = false;
+	tcp_established_init(c); /* Linux tcp_init_transfer */
+	if (seg->len) {
+		uint32_t adv = 0;
+		rcvq_write(&c->rcvq, c->rcvbuf, 0, seg->data, seg->len, &adv);
+		c->rcv_nxt += adv;
+		c->bytes_received = adv;
+		c->data_segs_in = adv ? 1 : 0;
+		c->syn_data_acked = adv > 0;
+		c->last_data_recv = lsn->sk.st->now;
+	}
+	c->rcv_wup = c->rcv_nxt;
+	c->snd_nxt = c->snd_max = c->iss; /* the SYN-ACK goes out now, first time */
+	c->sndq_after_syn = true;        /* writes queue behind it */
+	tcp_send_syn(c);
+	tcp_child_established(c);
+	return c;
+}
+
+static void foc_set(struct tcp_opts *foc, const uint8_t *cookie, bool exp)
+{
+	foc->has_tfo = true;
+	foc->tfo_exp = exp;
+	foc->tfo_len = TFO_COOKIE_SIZE;
+	memcpy(foc->tfo_cookie, cookie, TFO_COOKIE_SIZE);
+}
+
+/* Linux tcp_try_fastopen. */
+bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tcp_req *req,
+		      struct tcp_opts *foc)
+{
+	struct synack_stack *st = lsn->sk.st;
+	const struct tcp_opts *o = &seg->opt;
+	bool syn_data = seg->len > 0;
+	memset(foc, 0, sizeof(*foc));
+	if (o->has_tfo && o->tfo_len == 0)
+		MIB_INC(st, TCP_FASTOPEN_COOKIE_REQD);
+	if (!(st->cfg.tcp_fastopen & TFO_SERVER_ENABLE) || !(syn_data || o->has_tfo) ||
+	    !queue_check(lsn))
+		return false;
+	if (syn_data && ((st->cfg.tcp_fastopen & TFO_SERVER_COOKIE_NOT_REQD) ||
+			 lsn->fastopen_no_cookie)) {
+		if (create_child(lsn, seg, req)) {
+			MIB_INC(st, TCP_FASTOPEN_PASSIVE);
+			return true;
+		}
+		MIB_INC(st, TCP_FASTOPEN_PASSIVE_FAIL);
+		return false;
+	}
+	if (!o->has_tfo)
+		return false;
+	struct siphash_key keys[2];
+	int nkeys = server_keys(lsn, keys);
+	uint8_t valid[2][TFO_COOKIE_SIZE];
+	cookie_gen(&keys[0], seg->saddr, seg->daddr, valid[0]);
+	int match = 0;
+	if (o->tfo_len == TFO_COOKIE_SIZE) {
+		for (int i = 0; i < nkeys && !match; i++) {
+			if (i)
+				cookie_gen(&keys[i], seg->saddr, seg->daddr, valid[i]);
+			if (!memcmp(valid[i], o->tfo_cookie, TFO_COOKIE_SIZE))
+				match = i + 1;
+		}
+	}
+	if (o->tfo_len > 0 && match) {
+		if (create_child(lsn, seg, req)) {
+			/* Linux answers a backup-key cookie with the primary's;
+			 * the child's SYN-ACK is already out, so we do not. */
+			if (match == 2)
+				MIB_INC(st, TCP_FASTOPEN_PASSIVE_ALT_KEY);
+			MIB_INC(st, TCP_FASTOPEN_PASSIVE);
+			return true;
+		}
+		MIB_INC(st, TCP_FASTOPEN_PASSIVE_FAIL);
+	} else if (o->tfo_len > 0) {
+		MIB_INC(st, TCP_FASTOPEN_PASSIVE_FAIL); /* RFC 7413 4.2.2: data ignored */
+	}
+	foc_set(foc, valid[0], o->tfo_exp); /* a request, or a fresh cookie */
+	return false;
+}
+
+void tcp_fastopen_child_done(struct tcp_sock *c)
+{
+	c->tfo_pending = false;
+	if (c->tfo_lsn && c->tfo_lsn->tfo_qlen)
+		c->tfo_lsn->tfo_qlen--;
+	c->tfo_lsn = NULL;
+}
+
+void tcp_fastopen_listener_gone(struct tcp_sock *lsn)
+{
+	for (struct tcp_sock *tp = lsn->sk.st->tcp.all; tp; tp = tp->next)
+		if (tp->tfo_lsn == lsn)
+			tp->tfo_lsn = NULL;
+	lsn->tfo_qlen = 0;
+}
+
+void tcp_fastopen_free(struct tcp_sock *tp)
+{
+	if (tp->tfo_pending)
+		tcp_fastopen_child_done(tp);
+	if (tp->tfo_max_qlen || tp->tfo_ctx)
+		tcp_fastopen_listener_gone(tp);
+	free(tp->tfo_ctx);
+	tp->tfo_ctx = NULL;
+}
+
+/* Linux do_tcp_setsockopt TCP_FASTOPEN_KEY: 16 bytes, or 32 with a backup. */
+static int set_key(struct tcp_sock *tp, const void *val, socklen_t len)
+{
+	if (len != TFO_KEY_LEN && len != 2 * TFO_KEY_LEN) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!val) {
+		errno = EFAULT;
+		return -1;
+	}
+	if (!tp->tfo_ctx && !(tp->tfo_ctx = calloc(1, sizeof(*tp->tfo_ctx)))) {
+		errno = ENOMEM;
+		return -1;
+	}
+	const uint8_t *b = val;
+	tp->tfo_ctx->key[0] = key_from_bytes(b);
+	tp->tfo_ctx->num = 1;
+	if (len == 2 * TFO_KEY_LEN) {
+		tp->tfo_ctx->key[1] = key_from_bytes(b + TFO_KEY_LEN);
+		tp->tfo_ctx->num = 2;
+	}
+	return 0;
+}
+
+int tcp_fastopen_setsockopt(struct tcp_sock *tp, int name, const void *val, socklen_t len)
+{
+	if (name == TCP_FASTOPEN_KEY)
+		return set_key(tp, val, len);
+	int v;
+	if (sockopt_get_int(val, len, &v) < 0)
+		return -1;
+	switch (name) {
+	case TCP_FASTOPEN:
+		/* Linux: only before or while listening. */
+		if (tp->state != SYNACK_CLOSE && tp->state != SYNACK_LISTEN) {
+			errno = EINVAL;
+			return -1;
+		}
+		tp->tfo_max_qlen = tfo_qlen_limit(tp->sk.st, v);
+		return 0;
+	case TCP_FASTOPEN_CONNECT:
+		/* Linux: only on a socket that has not connected yet. */
+		if (tp->state != SYNACK_CLOSE) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (!(tp->sk.st->cfg.tcp_fastopen & TFO_CLIENT_ENABLE)) {
+			errno = EOPNOTSUPP;
+			return -1;
+		}
+		tp->fastopen_connect = v != 0;
+		return 0;
+	case TCP_FASTOPEN_NO_COOKIE:
+		if (v < 0 || v > 1) {
+			errno = EINVAL;
+			return -1;
+		}
+		if (tp->state != SYNACK_CLOSE) {
+			errno = EINVAL;
+			return -1;
+		}
+		tp->fastopen_no_cookie = v;
+		return 0;
+	default:
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+}
+
+int tcp_fastopen_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t *len)
+{
+	int v;
+	switch (name) {
+	case TCP_FASTOPEN:
+		v = tp->tfo_max_qlen;
+		break;
+	case TCP_FASTOPEN_CONNECT:
+		v = tp->fastopen_connect;
+		break;
+	case TCP_FASTOPEN_NO_COOKIE:
+		v = tp->fastopen_no_cookie;
+		break;
+	case TCP_FASTOPEN_KEY: {
+		struct siphash_key k[2];
+		int n = server_keys(tp, k);
+		uint8_t out[2 * TFO_KEY_LEN];
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < 8; j++) {
+				out[i * TFO_KEY_LEN + j] = (uint8_t)(k[i].k0 >> (8 * j));
+				out[i * TFO_KEY_LEN + 8 + j] = (uint8_t)(k[i].k1 >> (8 * j));
+			}
+		socklen_t l = (socklen_t)(n * TFO_KEY_LEN);
+		if (*len < l)
+			l = *len;
+		memcpy(val, out, l);
+		*len = l;
+		return 0;
+	}
+	default:
+		errno = ENOPROTOOPT;
+		return -1;
+	}
+	return sockopt_put_int(val, len, v);
+}
+
+/* ---- Client ---------------------------------------------------------- */
+
+#define TFO_CACHE_MAX 64              /* destinations remembered (oldest replaced) */
+#define TFO_MAX_OPTION_SPACE 40       /* Linux MAX_TCP_OPTION_SPACE: kept free in a SYN with data */
+
+/* Linux tcp_metrics' Fast Open part, per destination. */
+struct tfo_cache_entry {
+	uint32_t daddr;
+	uint16_t mss;                    /* the peer's MSS, 0 = unknown */
+	uint8_t len;                     /* cookie bytes, 0 = none */
+	bool exp;                        /* the cookie came in the experimental option */
+	uint8_t try_exp;                 /* 1: ask in the experimental option next time */
+	uint8_t syn_loss;                /* SYNs with data lost in a row */
+	synack_time_t last_syn_loss;
+	uint8_t cookie[TCP_TFO_COOKIE_MAX];
+};
+
+struct tcp_fastopen_cache {
+	struct tfo_cache_entry e[TFO_CACHE_MAX];
+	unsigned n, next;
+};
+
+void tcp_fastopen_cache_free(struct synack_stack *st)
+{
+	free(st->tfo_cache);
+	st->tfo_cache = NULL;
+}
+
+static struct tfo_cache_entry *cache_find(struct synack_stack *st, uint32_t daddr, bool create)
+{
+	struct tcp_fastopen_cache *c = st->tfo_cache;
+	if (!c) {
+		if (!create || !(c = st->tfo_cache = calloc(1, sizeof(*c))))
+			return NULL;
+	}
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].daddr == daddr)
+			return &c->e[i];
+	if (!create)
+		return NULL;
+	struct tfo_cache_entry *e = &c->e[c->n < TFO_CACHE_MAX ? c->n++ : c->next];
+	if (c->n == TFO_CACHE_MAX)
+		c->next = (c->next + 1) % TFO_CACHE_MAX;
+	memset(e, 0, sizeof(*e));
+	e->daddr = daddr;
+	return e;
+}
+
+/* Linux tcp_fastopen_cookie_check: may our SYN carry data (a cookie, or
+ * no cookie needed)? *mss is the cached MSS (0 if none). */
+static bool cookie_check(struct tcp_sock *tp, uint16_t *mss)
+{
+	struct synack_stack *st = tp->sk.st;
+	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
+	*mss = e ? e->mss : 0;
+	/* Linux tcp_fastopen_cache_get: after SYN-data losses, wait
+	 * 60 s << losses before trying again. */
+	if (e && e->syn_loss > 1 &&
+	    st->now - e->last_syn_loss < SYNACK_SEC(60) << (e->syn_loss < 10 ? e->syn_loss : 10))
+		return false;
+	if ((st->cfg.tcp_fastopen & TFO_CLIENT_NO_COOKIE) || tp->fastopen_no_cookie)
+		return true;
+	if (e && e->len > 0)
+		return true;
+	tp->tfo_client_fail = 1; /* TFO_COOKIE_UNAVAILABLE */
+	return false;
+}
+
+bool tcp_fastopen_defer_connect(struct tcp_sock *tp)
+{
+	uint16_t mss;
+	if (!tp->fastopen_connect || tp->syn_fastopen)
+		return false;
+	if (cookie_check(tp, &mss)) {
+		tp->defer_connect = true;
+		return true;
+	}
+	tp->syn_fastopen = true; /* the SYN asks for a cookie */
+	return false;
+}
+
+/* Linux tcp_send_syn_data and tcp_syn_options: our first SYN. */
+void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len)
+{
+	struct synack_stack *st = tp->sk.st;
+	*len = 0;
+	if (!tp->syn_fastopen)
+		return;
+	uint16_t mss;
+	bool data = cookie_check(tp, &mss);
+	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
+	bool no_cookie = (st->cfg.tcp_fastopen & TFO_CLIENT_NO_COOKIE) || tp->fastopen_no_cookie;
+	if (!no_cookie) {
+		/* The cookie, or a request (RFC 7413 4.1.1); experimental kind
+		 * when the last request in the RFC's form went unanswered. */
+		o->has_tfo = true;
+		o->tfo_len = data && e ? e->len : 0;
+		o->tfo_exp = e && (o->tfo_len ? e->exp : e->try_exp == 1);
+		if (o->tfo_len)
+			memcpy(o->tfo_cookie, e->cookie, o->tfo_len);
+		tp->syn_fastopen_exp = o->tfo_exp;
+	}
+	if (!data || !tp->tfo_buf || !tp->tfo_buflen)
+		return;
+	uint32_t space = tcp_adv_mss(tp);
+	if (mss && mss < space)
+		space = mss;
+	space = space > TFO_MAX_OPTION_SPACE ? space - TFO_MAX_OPTION_SPACE : 0;
+	if (space > tp->tfo_buflen)
+		space = (uint32_t)tp->tfo_buflen;
+	tp->sndq_after_syn = true;
+	uint32_t took = tcp_append(tp, tp->tfo_buf, space);
+	tcp_mark_push(tp);
+	tp->tfo_copied = took;
+	tp->tfo_syn_data = took;
+	*len = took;
+}
+
+/* Linux tcp_rcv_fastopen_synack. */
+bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!tp->syn_fastopen && !tp->sndq_after_syn)
+		return false;
+	const struct tcp_opts *o = &seg->opt;
+	bool cookie = o->has_tfo && o->tfo_len > 0;
+	uint32_t acked = seq_gt(seg->ack, tp->iss + 1) ? seg->ack - tp->iss - 1 : 0;
+	if (acked > tp->tfo_syn_data)
+		acked = tp->tfo_syn_data;
+	bool lost = tp->tfo_syn_data && acked < tp->tfo_syn_data;
+	struct tfo_cache_entry *e = cache_find(st, tp->raddr, true);
+	if (e && tp->syn_fastopen) {
+		if (o->has_mss && o->mss)
+			e->mss = o->mss;
+		if (cookie) {
+			e->len = o->tfo_len;
+			e->exp = o->tfo_exp;
+			memcpy(e->cookie, o->tfo_cookie, o->tfo_len);
+		} else if (!tp->total_retrans && !tp->tfo_syn_data) {
+			/* A request went unanswered: switch forms next time. */
+			e->try_exp = tp->syn_fastopen_exp ? 2 : 1;
+		}
+		if (tp->total_retrans && !cookie && lost) {
+			e->syn_loss++;
+			e->last_syn_loss = st->now;
+		} else if (!tp->total_retrans) {
+			e->syn_loss = 0;
+		}
+	}
+	if (tp->sndq_after_syn) {
+		/* Acked SYN data leaves the queue; the rest goes again at once
+		 * (RFC 7413 4.2.2: the server may have ignored it). */
+		ring_consume(&tp->sndq, acked);
+		tp->sndq_after_syn = false;
+		tp->snd_una = tp->iss + 1 + acked;
+		tp->snd_nxt = tp->snd_una;
+		tcp_skbm_prune(tp);
+	} else {
+		tp->snd_una = seg->ack;
+	}
+	if (lost) {
+		tp->tfo_client_fail = tp->total_retrans ? 3 : 2; /* SYN_RETRANSMITTED, DATA_NOT_ACKED */
+		MIB_INC(st, TCP_FASTOPEN_ACTIVE_FAIL);
+	} else if (tp->tfo_syn_data) {
+		tp->syn_data_acked = true;
+		MIB_INC(st, TCP_FASTOPEN_ACTIVE);
+	}
+	return true;
+}
+
+void tcp_fastopen_syn_timeout(struct tcp_sock *tp)
+{
+	/* Linux tcp_write_timeout: the first SYN with data was lost; the
+	 * retransmitted SYNs go bare (tcp_send_syn), the data waits. */
+	if (tp->retransmits == 1 && tp->tfo_syn_data) {
+		struct tfo_cache_entry *e = cache_find(tp->sk.st, tp->raddr, true);
+		if (e) {
+			e->syn_loss++;
+			e->last_syn_loss = tp->sk.st->now;
+		}
+	}
+}
+
+/* Linux tcp_sendmsg_fastopen: connect with data in the SYN. Returns the
+ * bytes the SYN took, or -1: EINPROGRESS (none taken), EALREADY, ... */
+ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
+			     uint16_t port)
+{
+	if (!(tp->sk.st->cfg.tcp_fastopen & TFO_CLIENT_ENABLE)) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (tp->syn_fastopen && tp->state == SYNACK_SYN_SENT) {
+		errno = EALREADY;
+		return -1;
+	}
+	tp->syn_fastopen = true;
+	tp->tfo_buf = buf;
+	tp->tfo_buflen = len;
+	tp->tfo_copied = 0;
+	int r;
+	if (tp->defer_connect) {
+		tp->defer_connect = false;
+		tcp_send_syn(tp);
+		r = -1;
+		errno = EINPROGRESS;
+	} else {
+		r = tp->sk.ops->connect(&tp->sk, addr, port);
+	}
+	int err = errno;
+	uint32_t copied = tp->tfo_copied;
+	tp->tfo_buf = NULL;
+	tp->tfo_buflen = 0;
+	if (copied)
+		return copied;
+	if (r < 0 && err != EINPROGRESS)
+		tp->syn_fastopen = false;
+	errno = err;
+	return r < 0 ? -1 : 0;
+}

@@ -1,0 +1,276 @@
+/*
+ * TCP Fast Open (RFC 7413) as Linux runs it (LINUX-SEMANTICS 4,
+ * net/ipv4/tcp_fastopen.c): cookie request and answer, SYN data taken by
+ * a child that is on the accept queue before the handshake ends, invalid
+ * cookies, the TFO queue bound, and the client's cookie cache.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+
+#include "scenario.h"
+
+#define TFO_ALL 0x403 /* client, server, every listener (Linux 0x400) */
+
+static struct scn *tfo_scn(void)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = TFO_ALL;
+	return scn_new(&cfg);
+}
+
+static struct tcp_opts opts_tfo(const uint8_t *cookie, uint8_t len, bool exp)
+{
+	struct tcp_opts o = {.has_mss = true, .mss = 1460, .has_tfo = true, .tfo_len = len,
+			     .tfo_exp = exp};
+	if (len)
+		memcpy(o.tfo_cookie, cookie, len);
+	return o;
+}
+
+/* Pop one segment; it must be a SYN-ACK acking ack. */
+static struct tcp_seg pop_synack(struct scn *t, uint32_t ack)
+{
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN | ACK);
+	assert_int_equal(s.ack, ack);
+	return s;
+}
+
+/* A cookie request (kind 34, length 2) gets an 8-byte cookie in the
+ * SYN-ACK (RFC 7413 4.1.2); TCPFastOpenCookieReqd counts it. */
+static void listen__cookie_request__synack_carries_cookie(void **state)
+{
+	struct scn *t = tfo_scn();
+	fx_listen(t);
+	struct tcp_opts req = opts_tfo(NULL, 0, false);
+	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &req));
+	struct tcp_seg s = pop_synack(t, R_ISS + 1);
+	assert_true(s.opt.has_tfo);
+	assert_false(s.opt.tfo_exp);
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenCookieReqd"), 1);
+	scn_free(t);
+}
+
+/* The experimental form (254, magic 0xF989) is answered in kind. */
+static void listen__exp_cookie_request__answered_in_exp_form(void **state)
+{
+	struct scn *t = tfo_scn();
+	fx_listen(t);
+	struct tcp_opts req = opts_tfo(NULL, 0, true);
+	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &req));
+	struct tcp_seg s = pop_synack(t, R_ISS + 1);
+	assert_true(s.opt.has_tfo && s.opt.tfo_exp);
+	assert_int_equal(s.opt.tfo_len, 8);
+	scn_free(t);
+}
+
+/* Get the listener's cookie for R_ADDR with a request from port rport. */
+static void get_cookie(struct scn *t, uint16_t rport, uint8_t cookie[8])
+{
+	struct tcp_opts req = opts_tfo(NULL, 0, false);
+	scn_inject(t, t->now / 1000, SEG(.flags = SYN, .seq = R_ISS, .opt = &req, .sport = rport));
+	struct tcp_seg s = pop_synack(t, R_ISS + 1);
+	assert_int_equal(s.opt.tfo_len, 8);
+	memcpy(cookie, s.opt.tfo_cookie, 8);
+}
+
+/* SYN + data + valid cookie: the SYN-ACK acks the data, accept() returns
+ * a SYN-RECEIVED child whose data is readable before the handshake ends
+ * (RFC 7413 4.2.2); the final ACK makes it ESTABLISHED. */
+static void listen__syn_data_valid_cookie__child_accepted_before_handshake(void **state)
+{
+	struct scn *t = tfo_scn();
+	int lfd = fx_listen(t);
+	uint8_t ck[8];
+	get_cookie(t, R_PORT + 1, ck);
+	struct tcp_opts o = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hello"));
+	struct tcp_seg s = pop_synack(t, R_ISS + 6);
+	assert_false(s.opt.has_tfo);
+	int fd = synack_accept(t->st, lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	assert_int_equal(scn_state(t, fd), SYNACK_SYN_RECV);
+	char b[16];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 5);
+	assert_memory_equal(b, "hello", 5);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenPassive"), 1);
+	scn_inject(t, 20, SEG(.flags = ACK, .seq = R_ISS + 6, .ack = s.seq + 1));
+	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
+	/* A reply goes out as data after the SYN-ACK's sequence number. */
+	assert_int_equal(synack_send(t->st, fd, "ok", 2, 0), 2);
+	scn_expect(t, SEG(.flags = PSH | ACK, .seq = s.seq + 1, .ack = R_ISS + 6, .data = "ok",
+			  .any_wnd = true));
+	scn_free(t);
+}
+
+/* An invalid cookie: the data is ignored (only the SYN acked), a fresh
+ * cookie comes back, TCPFastOpenPassiveFail counts it. */
+static void listen__invalid_cookie__data_ignored_fresh_cookie(void **state)
+{
+	struct scn *t = tfo_scn();
+	int lfd = fx_listen(t);
+	uint8_t ck[8];
+	get_cookie(t, R_PORT + 1, ck);
+	uint8_t bad[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	struct tcp_opts o = opts_tfo(bad, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hello"));
+	struct tcp_seg s = pop_synack(t, R_ISS + 1);
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_memory_equal(s.opt.tfo_cookie, ck, 8);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenPassiveFail"), 1);
+	assert_int_equal(synack_accept(t->st, lfd, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+	scn_free(t);
+}
+
+/* TCP_FASTOPEN 1: a second pending Fast Open child overflows the TFO
+ * queue (TCPFastOpenListenOverflow): plain handshake, data not acked. */
+static void listen__tfo_queue_full__overflow_plain_handshake(void **state)
+{
+	struct scn *t = tfo_scn();
+	int lfd = fx_listen(t), one = 1, got = 0;
+	socklen_t len = sizeof(got);
+	assert_int_equal(synack_setsockopt(t->st, lfd, IPPROTO_TCP, TCP_FASTOPEN, &one, 4), 0);
+	assert_int_equal(synack_getsockopt(t->st, lfd, IPPROTO_TCP, TCP_FASTOPEN, &got, &len), 0);
+	assert_int_equal(got, 1);
+	uint8_t ck[8];
+	get_cookie(t, R_PORT + 1, ck);
+	struct tcp_opts o = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "a", .sport = R_PORT));
+	pop_synack(t, R_ISS + 2);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "b", .sport = R_PORT + 2));
+	struct tcp_seg s = pop_synack(t, R_ISS + 1);
+	assert_false(s.opt.has_tfo);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenListenOverflow"), 1);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenPassive"), 1);
+	scn_free(t);
+}
+
+/* A client socket bound to lport, Fast Open sendto to the peer. */
+static int tfo_client(struct scn *t, uint16_t lport)
+{
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(lport)};
+	assert_int_equal(synack_bind(t->st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	return fd;
+}
+
+static ssize_t tfo_sendto(struct scn *t, int fd, const char *data)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	return synack_sendto(t->st, fd, data, strlen(data), MSG_FASTOPEN, (struct sockaddr *)&to,
+			     sizeof(to));
+}
+
+/* First connection: no cookie, the SYN asks for one and carries no data
+ * (EINPROGRESS). The SYN-ACK's cookie is cached: the next connection's
+ * SYN carries it and the data, and the SYN-ACK acking the data counts
+ * TCPFastOpenActive (RFC 7413 4.1). */
+static void syn_sent__cookie_cached__next_syn_carries_data(void **state)
+{
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hi"), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN);
+	assert_true(s.opt.has_tfo);
+	assert_int_equal(s.opt.tfo_len, 0);
+	assert_int_equal(s.len, 0);
+	uint8_t ck[8] = {0xab, 0xcd, 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 1, .ack = R_ISS + 1, .any_wnd = true));
+
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(tfo_sendto(t, fd2, "hello"), 5);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN);
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_memory_equal(s.opt.tfo_cookie, ck, 8);
+	assert_int_equal(s.len, 5);
+	assert_memory_equal(s.data, "hello", 5);
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .mss = 1460,
+			      .dport = L_PORT + 1));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 1, .any_wnd = true,
+			  .dport = L_PORT + 1));
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenActive"), 1);
+	assert_int_equal(scn_state(t, fd2), SYNACK_ESTABLISHED);
+	scn_free(t);
+}
+
+/* The SYN-ACK acks only the SYN: the data goes again at once, after it
+ * (TCPFastOpenActiveFail; Linux tcp_rcv_fastopen_synack). */
+static void syn_sent__synack_acks_only_syn__data_resent(void **state)
+{
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, ""), -1);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	uint8_t ck[8] = {1, 1, 2, 2, 3, 3, 4, 4};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 1, .ack = R_ISS + 1, .any_wnd = true));
+
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(tfo_sendto(t, fd2, "data!"), 5);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.len, 5);
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .mss = 1460,
+			      .dport = L_PORT + 1));
+	scn_expect(t, SEG(.flags = PSH | ACK, .seq = s.seq + 1, .ack = R_ISS + 1, .data = "data!",
+			  .any_wnd = true, .dport = L_PORT + 1));
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenActiveFail"), 1);
+	scn_free(t);
+}
+
+/* tcp_fastopen 0: MSG_FASTOPEN is refused (Linux EOPNOTSUPP). */
+static void closed__fastopen_disabled__eopnotsupp(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = 0;
+	struct scn *t = scn_new(&cfg);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "x"), -1);
+	assert_int_equal(errno, EOPNOTSUPP);
+	scn_expect_none(t);
+	scn_free(t);
+}
+
+/* tcp_fastopen_key reads back as set (Linux's sysctl format). */
+static void config__fastopen_key__round_trip(void **state)
+{
+	struct synack_config cfg;
+	char buf[128];
+	synack_config_default(&cfg);
+	assert_int_equal(synack_config_set(&cfg, "net.ipv4.tcp_fastopen_key",
+					   "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4"), 0);
+	assert_int_equal(synack_config_get(&cfg, "tcp_fastopen_key", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4");
+	assert_int_equal(synack_config_set(&cfg, "tcp_fastopen_key", "nothex"), -1);
+	assert_int_equal(errno, EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(listen__cookie_request__synack_carries_cookie),
+		cmocka_unit_test(listen__exp_cookie_request__answered_in_exp_form),
+		cmocka_unit_test(listen__syn_data_valid_cookie__child_accepted_before_handshake),
+		cmocka_unit_test(listen__invalid_cookie__data_ignored_fresh_cookie),
+		cmocka_unit_test(listen__tfo_queue_full__overflow_plain_handshake),
+		cmocka_unit_test(syn_sent__cookie_cached__next_syn_carries_data),
+		cmocka_unit_test(syn_sent__synack_acks_only_syn__data_resent),
+		cmocka_unit_test(closed__fastopen_disabled__eopnotsupp),
+		cmocka_unit_test(config__fastopen_key__round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
