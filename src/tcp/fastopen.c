@@ -504,6 +504,9 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->snd_una = seg->ack;
 	}
 	if (lost) {
+		/* The resent data carries the ACK (Linux returns before its
+		 * delayed-ACK choice). */
+		tp->tfo_write_pending = false;
 		tp->tfo_client_fail = tp->total_retrans ? 3 : 2; /* SYN_RETRANSMITTED, DATA_NOT_ACKED */
 		MIB_INC(st, TCP_FASTOPEN_ACTIVE_FAIL);
 	} else if (tp->tfo_syn_data) {
@@ -529,7 +532,7 @@ void tcp_fastopen_syn_timeout(struct tcp_sock *tp)
 /* Linux tcp_sendmsg_fastopen: connect with data in the SYN. Returns the
  * bytes the SYN took, or -1: EINPROGRESS (none taken), EALREADY, ... */
 ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
-			     uint16_t port)
+			     uint16_t port, int flags)
 {
 	if (!(tp->sk.st->cfg.tcp_fastopen & TFO_CLIENT_ENABLE)) {
 		errno = EOPNOTSUPP;
@@ -556,6 +559,11 @@ ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, u
 	uint32_t copied = tp->tfo_copied;
 	tp->tfo_buf = NULL;
 	tp->tfo_buflen = 0;
+	/* Linux inet_wait_for_connect's sk_write_pending: a blocking caller
+	 * whose SYN left bytes behind waits for the handshake and writes
+	 * them, so the SYN-ACK's ACK is delayed to ride on them. */
+	tp->tfo_write_pending = tp->state == SYNACK_SYN_SENT && copied < len &&
+				!tp->sk.nonblock && !(flags & MSG_DONTWAIT);
 	if (copied)
 		return copied;
 	if (r < 0 && err != EINPROGRESS)

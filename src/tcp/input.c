@@ -181,6 +181,8 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 		/* Linux (unlike the RFC's sixth step) frees a SYN-ACK's data and
 		 * FIN unless it sent SYN data (Fast Open): the ACK covers only the
 		 * SYN and the peer sends them again. */
+		if (tcp_synack_ack_delayed(tp))
+			return;
 		tp->ack_now = true;
 		tcp_output(tp);
 		return;

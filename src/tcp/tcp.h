@@ -96,9 +96,11 @@ void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
 void tcp_fastopen_cache_free(struct synack_stack *st);
 /* sendto/sendmsg with MSG_FASTOPEN (Linux tcp_sendmsg_fastopen), and the
  * first write after a deferred connect: bytes the SYN took, else -1
- * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...). */
+ * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...).
+ * A blocking call (no O_NONBLOCK, no MSG_DONTWAIT in flags) whose SYN did
+ * not take every byte goes on writing once connected (tfo_write_pending). */
 ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
-			     uint16_t port);
+			     uint16_t port, int flags);
 
 /* ---- paws.c: RFC 7323 5 (PAWS) and ts_recent -------------------------- */
 enum tcp_paws { PAWS_PASS, PAWS_DROP, PAWS_ACK_DROP };
@@ -297,6 +299,8 @@ void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len, uint8_t flags);
 bool tcp_ack_after_read(const struct tcp_sock *tp, uint32_t copied);
 /* An ACK went out (alone or on data): nothing is owed any more. */
 void tcp_ack_sent(struct tcp_sock *tp);
+/* SYN-SENT got its SYN-ACK: true if the ACK is delayed (armed) instead. */
+bool tcp_synack_ack_delayed(struct tcp_sock *tp);
 
 /* ---- timer.c ----------------------------------------------------------- */
 void tcp_timers_init(struct tcp_sock *tp);

@@ -231,6 +231,69 @@ static void syn_sent__synack_acks_only_syn__data_resent(void **state)
 	scn_free(t);
 }
 
+/* A blocking sendto whose SYN took only part of the data (MSS - 40
+ * bytes) goes on writing once connected, so Linux delays the SYN-ACK's
+ * ACK to ride on the rest (sk_write_pending in tcp_rcv_synsent_state_
+ * process); that reply, sent within ato of the SYN-ACK, enters pingpong
+ * mode: the peer's answer is not ACKed at once, and the FIN carries the
+ * ACK (cookie-less-sendto.pkt, blocking-sendto.pkt). */
+static void syn_sent__blocking_send_pending__synack_ack_rides_on_data(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = 0x5; /* client, no cookie needed */
+	struct scn *t = scn_new(&cfg);
+	static char buf[1900];
+	memset(buf, 'x', sizeof(buf));
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM, 0); /* blocking */
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT)};
+	assert_int_equal(synack_bind(t->st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(synack_sendto(t->st, fd, buf, sizeof(buf), MSG_FASTOPEN,
+				       (struct sockaddr *)&to, sizeof(to)), 1420);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN);
+	assert_false(s.opt.has_tfo);
+	assert_int_equal(s.len, 1420);
+	uint32_t iss = s.seq;
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1421, .mss = 1460));
+	scn_expect_none(t);
+	assert_int_equal(synack_send(t->st, fd, buf, 480, 0), 480);
+	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1421, .ack = R_ISS + 1, .len = 480,
+			  .data = buf, .any_wnd = true));
+	scn_inject(t, 40, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1901, .data = "reply"));
+	scn_expect_none(t);
+	char b[16];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 5);
+	assert_int_equal(synack_close(t->st, fd), 0);
+	scn_expect_at(t, 40, SEG(.flags = FIN | ACK, .seq = iss + 1901, .ack = R_ISS + 6,
+				 .any_wnd = true));
+	scn_free(t);
+}
+
+/* The same send without blocking: nobody waits to write, so the
+ * SYN-ACK is ACKed at once (Linux tcp_send_ack). */
+static void syn_sent__nonblocking_send__synack_acked_at_once(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = 0x5;
+	struct scn *t = scn_new(&cfg);
+	static char buf[1900];
+	int fd = tfo_client(t, L_PORT);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	assert_int_equal(synack_sendto(t->st, fd, buf, sizeof(buf), MSG_FASTOPEN,
+				       (struct sockaddr *)&to, sizeof(to)), 1420);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1421, .mss = 1460));
+	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = s.seq + 1421, .ack = R_ISS + 1, .any_wnd = true));
+	scn_free(t);
+}
+
 /* tcp_fastopen 0: MSG_FASTOPEN is refused (Linux EOPNOTSUPP). */
 static void closed__fastopen_disabled__eopnotsupp(void **state)
 {
@@ -269,6 +332,8 @@ int main(void)
 		cmocka_unit_test(listen__tfo_queue_full__overflow_plain_handshake),
 		cmocka_unit_test(syn_sent__cookie_cached__next_syn_carries_data),
 		cmocka_unit_test(syn_sent__synack_acks_only_syn__data_resent),
+		cmocka_unit_test(syn_sent__blocking_send_pending__synack_ack_rides_on_data),
+		cmocka_unit_test(syn_sent__nonblocking_send__synack_acked_at_once),
 		cmocka_unit_test(closed__fastopen_disabled__eopnotsupp),
 		cmocka_unit_test(config__fastopen_key__round_trip),
 	};
