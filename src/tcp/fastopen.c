@@ -371,6 +371,25 @@ void tcp_fastopen_cache_free(struct synack_stack *st)
 	st->tfo_cache = NULL;
 }
 
+/* Forget one destination, or all (Linux tcp_metrics_flush_all). */
+void tcp_fastopen_cache_flush(struct synack_stack *st, uint32_t daddr)
+{
+	struct tcp_fastopen_cache *c = st->tfo_cache;
+	if (!c)
+		return;
+	if (daddr == 0) {
+		c->n = c->next = 0;
+		return;
+	}
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].daddr == daddr) {
+			c->e[i] = c->e[--c->n]; /* order does not matter but for next */
+			if (c->next >= c->n)
+				c->next = 0;
+			return;
+		}
+}
+
 static struct tfo_cache_entry *cache_find(struct synack_stack *st, uint32_t daddr, bool create)
 {
 	struct tcp_fastopen_cache *c = st->tfo_cache;
@@ -477,18 +496,24 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (e && tp->syn_fastopen) {
 		if (o->has_mss && o->mss)
 			e->mss = o->mss;
+		/* Linux tcp_fastopen_cache_set: a request in the RFC's form
+		 * that went unanswered asks in the experimental form once
+		 * (try_exp 1), and one unanswered there goes back for good
+		 * (2); try_exp only rises, and not once a cookie is known. */
+		uint8_t try_exp = 0;
+		if (!tp->total_retrans && !cookie && !tp->tfo_syn_data)
+			try_exp = tp->syn_fastopen_exp ? 2 : 1;
 		if (cookie) {
 			e->len = o->tfo_len;
 			e->exp = o->tfo_exp;
 			memcpy(e->cookie, o->tfo_cookie, o->tfo_len);
-		} else if (!tp->total_retrans && !tp->tfo_syn_data) {
-			/* A request went unanswered: switch forms next time. */
-			e->try_exp = tp->syn_fastopen_exp ? 2 : 1;
+		} else if (try_exp > e->try_exp && e->len == 0 && !e->exp) {
+			e->try_exp = try_exp;
 		}
 		if (tp->total_retrans && !cookie && lost) {
 			e->syn_loss++;
 			e->last_syn_loss = st->now;
-		} else if (!tp->total_retrans) {
+		} else {
 			e->syn_loss = 0;
 		}
 	}

@@ -146,6 +146,11 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	struct synack_stack *st = sk->st;
 	switch (tp->state) {
 	case SYNACK_SYN_SENT:
+		/* Linux __inet_stream_connect: a TCP_FASTOPEN_CONNECT connect
+		 * that waits for the first write counts as connected. */
+		if (tp->defer_connect)
+			return fail(EISCONN);
+		return fail(EALREADY);
 	case SYNACK_SYN_RECV:
 		return fail(EALREADY);
 	case SYNACK_CLOSE:

@@ -94,6 +94,7 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
 void tcp_fastopen_cache_free(struct synack_stack *st);
+void tcp_fastopen_cache_flush(struct synack_stack *st, uint32_t daddr); /* 0: all */
 /* sendto/sendmsg with MSG_FASTOPEN (Linux tcp_sendmsg_fastopen), and the
  * first write after a deferred connect: bytes the SYN took, else -1
  * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...).

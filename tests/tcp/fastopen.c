@@ -294,6 +294,88 @@ static void syn_sent__nonblocking_send__synack_acked_at_once(void **state)
 	scn_free(t);
 }
 
+/* Linux tcp_fastopen_cache_set's try_exp: a request in the RFC 7413 form
+ * (kind 34) that goes unanswered is repeated once in the experimental
+ * form (254, 0xF989); when that goes unanswered too, kind 34 for good
+ * (fallback-exp-opt.pkt). ip tcp_metrics flush starts over. */
+static void syn_sent__requests_unanswered__exp_form_tried_once(void **state)
+{
+	struct scn *t = tfo_scn();
+	bool exp[5];
+	for (int i = 0; i < 5; i++) {
+		struct tcp_seg s;
+		int fd = tfo_client(t, (uint16_t)(L_PORT + i));
+		assert_int_equal(tfo_sendto(t, fd, "x"), -1);
+		assert_true(scn_pop(t, &s, NULL));
+		assert_true(s.opt.has_tfo);
+		assert_int_equal(s.opt.tfo_len, 0);
+		exp[i] = s.opt.tfo_exp;
+		scn_inject(t, 10 * (i + 1), SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1,
+						.mss = 1460, .dport = (uint16_t)(L_PORT + i)));
+		assert_true(scn_pop(t, &s, NULL));
+		if (i == 3)
+			synack_tcp_metrics_flush(t->st, (struct in_addr){htonl(INADDR_ANY)});
+	}
+	assert_false(exp[0]);
+	assert_true(exp[1]);
+	assert_false(exp[2]);
+	assert_false(exp[3]);
+	assert_false(exp[4]); /* after the flush: kind 34 first again */
+	scn_free(t);
+}
+
+/* ip tcp_metrics flush forgets the cookie: the next sendto asks again
+ * and sends no data (Linux tcp_metrics_flush_all). */
+static void closed__metrics_flushed__cookie_forgotten(void **state)
+{
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, ""), -1);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	uint8_t ck[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	assert_true(scn_pop(t, &s, NULL));
+	synack_tcp_metrics_flush(t->st, (struct in_addr){htonl(R_ADDR)});
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(tfo_sendto(t, fd2, "hello"), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.opt.tfo_len, 0);
+	assert_int_equal(s.len, 0);
+	scn_free(t);
+}
+
+/* A TCP_FASTOPEN_CONNECT connect returns 0 and sends nothing; connecting
+ * again is EISCONN, as Linux's __inet_stream_connect says of a deferred
+ * connect (nonblocking-connect-bypass-errno.pkt). */
+static void syn_sent__deferred_connect_again__eisconn(void **state)
+{
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT), one = 1;
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, 4), 0);
+	uint8_t ck[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	/* No cookie yet: the SYN goes at once, with a request. */
+	assert_int_equal(synack_connect(t->st, fd, (struct sockaddr *)&to, sizeof(to)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	assert_true(scn_pop(t, &s, NULL));
+	/* With the cookie: connect() is deferred. */
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(synack_setsockopt(t->st, fd2, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, 4), 0);
+	assert_int_equal(synack_connect(t->st, fd2, (struct sockaddr *)&to, sizeof(to)), 0);
+	scn_expect_none(t);
+	assert_int_equal(synack_connect(t->st, fd2, (struct sockaddr *)&to, sizeof(to)), -1);
+	assert_int_equal(errno, EISCONN);
+	scn_free(t);
+}
+
 /* tcp_fastopen 0: MSG_FASTOPEN is refused (Linux EOPNOTSUPP). */
 static void closed__fastopen_disabled__eopnotsupp(void **state)
 {
@@ -334,6 +416,9 @@ int main(void)
 		cmocka_unit_test(syn_sent__synack_acks_only_syn__data_resent),
 		cmocka_unit_test(syn_sent__blocking_send_pending__synack_ack_rides_on_data),
 		cmocka_unit_test(syn_sent__nonblocking_send__synack_acked_at_once),
+		cmocka_unit_test(syn_sent__requests_unanswered__exp_form_tried_once),
+		cmocka_unit_test(closed__metrics_flushed__cookie_forgotten),
+		cmocka_unit_test(syn_sent__deferred_connect_again__eisconn),
 		cmocka_unit_test(closed__fastopen_disabled__eopnotsupp),
 		cmocka_unit_test(config__fastopen_key__round_trip),
 	};
