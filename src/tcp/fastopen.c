@@ -528,6 +528,7 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	} else {
 		tp->snd_una = seg->ack;
 	}
+	tp->tfo_synack_ok = tp->syn_fastopen && !lost;
 	if (lost) {
 		/* The resent data carries the ACK (Linux returns before its
 		 * delayed-ACK choice). */
@@ -539,6 +540,35 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		MIB_INC(st, TCP_FASTOPEN_ACTIVE);
 	}
 	return true;
+}
+
+/* Linux tcp_fastopen_add_skb: after a Fast Open SYN (data or a cookie
+ * request) whose data the SYN-ACK acked, the SYN-ACK's own data and FIN
+ * are taken (RFC 7413 leaves them to the server; Linux's server sends
+ * none, but others may): readable at once, a FIN moves to CLOSE-WAIT. */
+void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	bool ok = tp->tfo_synack_ok;
+	tp->tfo_synack_ok = false;
+	if (!ok || (!seg->len && !(seg->flags & TCP_FIN)))
+		return;
+	uint32_t adv = 0;
+	if (seg->len)
+		rcvq_write(&tp->rcvq, tp->rcvbuf, 0, seg->data, seg->len, &adv);
+	tp->rcv_nxt += adv;
+	tp->rcv_wup = tp->rcv_nxt;
+	tp->bytes_received += adv;
+	tp->syn_data_acked = true; /* as Linux sets it here */
+	if (adv) {
+		tp->data_segs_in++;
+		tp->last_data_recv = tp->sk.st->now;
+	}
+	if ((seg->flags & TCP_FIN) && adv == seg->len) {
+		tp->rcv_nxt++;
+		tp->fin_rcvd = true;
+		tcp_set_state(tp, SYNACK_CLOSE_WAIT, "FIN in the SYN-ACK (Fast Open)");
+	}
+	sock_wakeup(&tp->sk);
 }
 
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp)

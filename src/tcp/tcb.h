@@ -261,6 +261,7 @@ struct tcp_sock {
 	const void *tfo_buf;             /* during a Fast Open send: its data */
 	size_t tfo_buflen;
 	uint32_t tfo_copied;             /* ...and what the SYN took */
+	bool tfo_synack_ok;              /* the SYN-ACK acked all our Fast Open SYN */
 	bool tfo_write_pending;          /* a blocking Fast Open send waits to write the
 					  * rest (Linux sk_write_pending) */
 	struct tcp_sock *tfo_lsn;        /* listener whose TFO queue counts us */

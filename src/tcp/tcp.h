@@ -90,6 +90,9 @@ void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len);
 /* The SYN-ACK arrived (SND.UNA not yet moved): cache what it taught;
  * true if data our SYN carried must go again. */
 bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* ...and once ESTABLISHED: take the SYN-ACK's data and FIN (Linux
+ * tcp_fastopen_add_skb); others drop them (the peer sends them again). */
+void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg);
 /* Our SYN timed out: data it carried is dropped from the SYN (Linux
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);

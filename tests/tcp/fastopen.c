@@ -376,6 +376,111 @@ static void syn_sent__deferred_connect_again__eisconn(void **state)
 	scn_free(t);
 }
 
+/* Cache a cookie for R_ADDR through a first connection from lport. */
+static void warm_cookie(struct scn *t, uint16_t lport, uint64_t at)
+{
+	int fd = tfo_client(t, lport);
+	assert_int_equal(tfo_sendto(t, fd, ""), -1);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	uint8_t ck[8] = {0xab, 0xcd, 0x12, 0x34, 0xab, 0xcd, 0x12, 0x34};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, at, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans,
+			      .dport = lport));
+	assert_true(scn_pop(t, &s, NULL));
+}
+
+/* After SYN data the SYN-ACK acked, the SYN-ACK's own data is taken
+ * (Linux tcp_fastopen_add_skb): ACKed at once, readable; the data after
+ * it starts quick ACKs as usual (synack-data.pkt TEST1). */
+static void syn_sent__synack_with_data__data_taken(void **state)
+{
+	struct scn *t = tfo_scn();
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.len, 5);
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .mss = 1460,
+			      .data = "welcome"));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 8, .any_wnd = true));
+	scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 8, .ack = s.seq + 6, .data = "more"));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 12, .any_wnd = true));
+	char b[32];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 11);
+	assert_memory_equal(b, "welcomemore", 11);
+	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
+	scn_free(t);
+}
+
+/* SYN-ACK with data and FIN: ESTABLISHED then CLOSE-WAIT at once, the
+ * data then end of file (synack-data.pkt TEST2). */
+static void syn_sent__synack_data_fin__close_wait(void **state)
+{
+	struct scn *t = tfo_scn();
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	scn_inject(t, 20, SEG(.flags = SYN | FIN | ACK, .seq = R_ISS, .ack = s.seq + 6, .mss = 1460,
+			      .data = "bye"));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 5, .any_wnd = true));
+	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
+	char b[8];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 3);
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 0);
+	scn_free(t);
+}
+
+/* A SYN-ACK with data after a plain SYN: Linux frees the data (the
+ * peer sends it again); only the SYN is ACKed. */
+static void syn_sent__synack_data_no_fastopen__data_dropped(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT)};
+	assert_int_equal(synack_bind(t->st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	scn_connect(t, fd);
+	uint32_t iss = scn_expect_syn(t);
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1, .mss = 1460,
+			      .data = "early"));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1, .any_wnd = true));
+	scn_free(t);
+}
+
+/* With timestamps, a SYN-ACK whose TSecr is none of our TSvals (an old
+ * incarnation's) is answered with a RST and counted (TcpExtPAWSActive);
+ * a valid one then establishes (Linux tcp_rcv_synsent_state_process,
+ * synack-data.pkt TEST5). */
+static void syn_sent__synack_bad_tsecr__rst_paws_active(void **state)
+{
+	struct scn *t = tfo_scn();
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_true(s.opt.has_ts);
+	struct tcp_opts bad = {.has_mss = true, .mss = 1460, .has_ts = true, .tsval = 1000,
+			       .tsecr = s.opt.tsval + 5000};
+	scn_inject(t, 30, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .opt = &bad,
+			      .data = "x"));
+	scn_expect(t, SEG(.flags = RST, .seq = s.seq + 6, .wnd = 0));
+	assert_int_equal(scn_counter(t, "TcpExtPAWSActive"), 1);
+	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
+	struct tcp_opts good = bad;
+	good.tsecr = s.opt.tsval;
+	scn_inject(t, 40, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .opt = &good,
+			      .data = "x"));
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, ACK);
+	assert_int_equal(s.ack, R_ISS + 2);
+	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
+	scn_free(t);
+}
+
 /* tcp_fastopen 0: MSG_FASTOPEN is refused (Linux EOPNOTSUPP). */
 static void closed__fastopen_disabled__eopnotsupp(void **state)
 {
@@ -419,6 +524,10 @@ int main(void)
 		cmocka_unit_test(syn_sent__requests_unanswered__exp_form_tried_once),
 		cmocka_unit_test(closed__metrics_flushed__cookie_forgotten),
 		cmocka_unit_test(syn_sent__deferred_connect_again__eisconn),
+		cmocka_unit_test(syn_sent__synack_with_data__data_taken),
+		cmocka_unit_test(syn_sent__synack_data_fin__close_wait),
+		cmocka_unit_test(syn_sent__synack_data_no_fastopen__data_dropped),
+		cmocka_unit_test(syn_sent__synack_bad_tsecr__rst_paws_active),
 		cmocka_unit_test(closed__fastopen_disabled__eopnotsupp),
 		cmocka_unit_test(config__fastopen_key__round_trip),
 	};
