@@ -119,7 +119,7 @@ static bool queue_check(struct tcp_sock *lsn)
  * SYN-RECEIVED that holds the SYN's data, sends the SYN-ACK (acking the
  * data) and goes straight to the accept queue. */
 static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg *seg,
-				     struct tcp_req *req)
+				     struct tcp_req *req, const struct tcp_opts *foc)
 {
 	struct tcp_sock *c = tcp_req_child(req, seg);
 	if (!c)
@@ -144,7 +144,9 @@ static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg 
 	c->rcv_wup = c->rcv_nxt;
 	c->snd_nxt = c->snd_max = c->iss; /* the SYN-ACK goes out now, first time */
 	c->sndq_after_syn = true;        /* writes queue behind it */
+	c->tfo_synack_foc = foc;
 	tcp_send_syn(c);
+	c->tfo_synack_foc = NULL;
 	tcp_child_established(c);
 	return c;
 }
@@ -172,7 +174,7 @@ bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tc
 		return false;
 	if (syn_data && ((st->cfg.tcp_fastopen & TFO_SERVER_COOKIE_NOT_REQD) ||
 			 lsn->fastopen_no_cookie)) {
-		if (create_child(lsn, seg, req)) {
+		if (create_child(lsn, seg, req, NULL)) {
 			MIB_INC(st, TCP_FASTOPEN_PASSIVE);
 			return true;
 		}
@@ -195,9 +197,12 @@ bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tc
 		}
 	}
 	if (o->tfo_len > 0 && match) {
-		if (create_child(lsn, seg, req)) {
-			/* Linux answers a backup-key cookie with the primary's;
-			 * the child's SYN-ACK is already out, so we do not. */
+		/* Linux tcp_try_fastopen: a cookie of the backup key is good,
+		 * and the SYN-ACK brings the primary key's cookie back so the
+		 * client moves on before the backup goes. */
+		foc_set(foc, valid[0], o->tfo_exp);
+		if (create_child(lsn, seg, req, match == 2 ? foc : NULL)) {
+			memset(foc, 0, sizeof(*foc));
 			if (match == 2)
 				MIB_INC(st, TCP_FASTOPEN_PASSIVE_ALT_KEY);
 			MIB_INC(st, TCP_FASTOPEN_PASSIVE);
@@ -540,6 +545,19 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		MIB_INC(st, TCP_FASTOPEN_ACTIVE);
 	}
 	return true;
+}
+
+/* The first SYN-ACK of a Fast Open child: the cookie create_child
+ * asked for (the primary key's, for a backup-key cookie). */
+void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o)
+{
+	const struct tcp_opts *foc = tp->tfo_synack_foc;
+	if (!foc)
+		return;
+	o->has_tfo = true;
+	o->tfo_exp = foc->tfo_exp;
+	o->tfo_len = foc->tfo_len;
+	memcpy(o->tfo_cookie, foc->tfo_cookie, foc->tfo_len);
 }
 
 /* Linux tcp_fastopen_add_skb: after a Fast Open SYN (data or a cookie

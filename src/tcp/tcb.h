@@ -261,6 +261,8 @@ struct tcp_sock {
 	const void *tfo_buf;             /* during a Fast Open send: its data */
 	size_t tfo_buflen;
 	uint32_t tfo_copied;             /* ...and what the SYN took */
+	const struct tcp_opts *tfo_synack_foc; /* while create_child sends the SYN-ACK:
+					  * a cookie for it, NULL = none */
 	bool tfo_synack_ok;              /* the SYN-ACK acked all our Fast Open SYN */
 	bool tfo_write_pending;          /* a blocking Fast Open send waits to write the
 					  * rest (Linux sk_write_pending) */

@@ -93,6 +93,8 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
 /* ...and once ESTABLISHED: take the SYN-ACK's data and FIN (Linux
  * tcp_fastopen_add_skb); others drop them (the peer sends them again). */
 void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* A Fast Open child's first SYN-ACK: the cookie to give back, if any. */
+void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o);
 /* Our SYN timed out: data it carried is dropped from the SYN (Linux
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);

@@ -127,6 +127,38 @@ static void listen__invalid_cookie__data_ignored_fresh_cookie(void **state)
 	scn_free(t);
 }
 
+/* A cookie made with the backup key (TCP_FASTOPEN_KEY's second half) is
+ * accepted, and the SYN-ACK gives back the primary key's cookie so the
+ * client moves on (Linux tcp_try_fastopen, TCPFastOpenPassiveAltKey). */
+static void listen__backup_key_cookie__synack_gives_primary_cookie(void **state)
+{
+	struct scn *t = tfo_scn();
+	int lfd = fx_listen(t);
+	uint8_t keys[32];
+	for (int i = 0; i < 32; i++)
+		keys[i] = (uint8_t)(i * 7 + 1);
+	/* The backup key first as the only key: its cookie. */
+	assert_int_equal(synack_setsockopt(t->st, lfd, IPPROTO_TCP, TCP_FASTOPEN_KEY, keys + 16, 16), 0);
+	uint8_t old[8], primary[8];
+	get_cookie(t, R_PORT + 1, old);
+	assert_int_equal(synack_setsockopt(t->st, lfd, IPPROTO_TCP, TCP_FASTOPEN_KEY, keys, 32), 0);
+	get_cookie(t, R_PORT + 2, primary);
+	assert_memory_not_equal(old, primary, 8);
+	struct tcp_opts o = opts_tfo(old, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hi"));
+	struct tcp_seg s = pop_synack(t, R_ISS + 3);
+	assert_true(s.opt.has_tfo);
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_memory_equal(s.opt.tfo_cookie, primary, 8);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenPassiveAltKey"), 1);
+	/* A primary-key cookie gets no cookie back. */
+	o = opts_tfo(primary, 8, false);
+	scn_inject(t, 20, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hi", .sport = R_PORT + 3));
+	s = pop_synack(t, R_ISS + 3);
+	assert_false(s.opt.has_tfo);
+	scn_free(t);
+}
+
 /* TCP_FASTOPEN 1: a second pending Fast Open child overflows the TFO
  * queue (TCPFastOpenListenOverflow): plain handshake, data not acked. */
 static void listen__tfo_queue_full__overflow_plain_handshake(void **state)
@@ -517,6 +549,7 @@ int main(void)
 		cmocka_unit_test(listen__syn_data_valid_cookie__child_accepted_before_handshake),
 		cmocka_unit_test(listen__invalid_cookie__data_ignored_fresh_cookie),
 		cmocka_unit_test(listen__tfo_queue_full__overflow_plain_handshake),
+		cmocka_unit_test(listen__backup_key_cookie__synack_gives_primary_cookie),
 		cmocka_unit_test(syn_sent__cookie_cached__next_syn_carries_data),
 		cmocka_unit_test(syn_sent__synack_acks_only_syn__data_resent),
 		cmocka_unit_test(syn_sent__blocking_send_pending__synack_ack_rides_on_data),
