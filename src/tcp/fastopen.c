@@ -234,6 +234,7 @@ void tcp_fastopen_listener_gone(struct tcp_sock *lsn)
 
 void tcp_fastopen_free(struct tcp_sock *tp)
 {
+	tcp_fastopen_active_close(tp); /* Linux tcp_v4_destroy_sock */
 	if (tp->tfo_pending)
 		tcp_fastopen_child_done(tp);
 	if (tp->tfo_max_qlen || tp->tfo_ctx)
@@ -368,6 +369,10 @@ struct tfo_cache_entry {
 struct tcp_fastopen_cache {
 	struct tfo_cache_entry e[TFO_CACHE_MAX];
 	unsigned n, next;
+	/* Linux tfo_active_disable_times/_stamp: middlebox black holes
+	 * seen in a row, and when the last one paused active Fast Open. */
+	unsigned disable_times;
+	synack_time_t disable_stamp;
 };
 
 void tcp_fastopen_cache_free(struct synack_stack *st)
@@ -415,6 +420,68 @@ static struct tfo_cache_entry *cache_find(struct synack_stack *st, uint32_t dadd
 	return e;
 }
 
+/* ---- Blackhole detection (Linux tcp_fastopen_active_*) ---------------
+ * A middlebox that drops SYNs with data (or a Fast Open connection's
+ * later packets) shows as three timeouts in a row: active Fast Open then
+ * pauses stack-wide for tcp_fastopen_blackhole_timeout_sec (0: never),
+ * doubling with each further black hole up to 64 times; a Fast Open
+ * connection that ends well after a pause resets the count. */
+
+static void active_disable(struct synack_stack *st)
+{
+	if (!st->cfg.tcp_fastopen_blackhole_timeout_sec)
+		return;
+	if (!st->tfo_cache && !(st->tfo_cache = calloc(1, sizeof(*st->tfo_cache))))
+		return;
+	st->tfo_cache->disable_stamp = st->now;
+	st->tfo_cache->disable_times++;
+	MIB_INC(st, TCP_FASTOPEN_BLACKHOLE);
+}
+
+/* Linux tcp_fastopen_active_should_disable: true while paused; after a
+ * pause, the connection is marked to reset the count if it goes well. */
+static bool active_should_disable(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	unsigned timeout = (unsigned)st->cfg.tcp_fastopen_blackhole_timeout_sec;
+	unsigned times = st->tfo_cache ? st->tfo_cache->disable_times : 0;
+	if (!timeout || !times)
+		return false;
+	unsigned shift = times - 1 < 6 ? times - 1 : 6;
+	if (st->now - st->tfo_cache->disable_stamp < SYNACK_SEC((uint64_t)timeout) << shift)
+		return true;
+	tp->tfo_check_reset = true; /* Linux syn_fastopen_ch */
+	return false;
+}
+
+void tcp_fastopen_detect_blackhole(struct tcp_sock *tp, bool expired)
+{
+	/* Linux tcp_fastopen_active_detect_blackhole: the third timeout in
+	 * a row (two before this one), or the last one. */
+	if ((tp->syn_fastopen || tp->tfo_syn_data || tp->syn_data_acked) &&
+	    (tp->retransmits == 2 || (tp->retransmits < 2 && expired))) {
+		active_disable(tp->sk.st);
+		MIB_INC(tp->sk.st, TCP_FASTOPEN_ACTIVE_FAIL);
+	}
+}
+
+/* Linux tcp_fastopen_active_disable_ofo_check, at close: Fast Open
+ * data that left out-of-order data behind means a middlebox dropped
+ * packets after the handshake; a clean end after a pause resets the
+ * count. */
+void tcp_fastopen_active_close(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!tp->syn_fastopen || !tp->data_segs_in)
+		return;
+	if (tp->rcvq.nooo && tp->raddr >> 24 != 127) {
+		active_disable(st);
+		return;
+	}
+	if (tp->tfo_check_reset && st->tfo_cache)
+		st->tfo_cache->disable_times = 0;
+}
+
 /* Linux tcp_fastopen_cookie_check: may our SYN carry data (a cookie, or
  * no cookie needed)? *mss is the cached MSS (0 if none). */
 static bool cookie_check(struct tcp_sock *tp, uint16_t *mss)
@@ -422,6 +489,9 @@ static bool cookie_check(struct tcp_sock *tp, uint16_t *mss)
 	struct synack_stack *st = tp->sk.st;
 	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
 	*mss = e ? e->mss : 0;
+	tp->tfo_paused = active_should_disable(tp);
+	if (tp->tfo_paused)
+		return false; /* no data, and no option at all */
 	/* Linux tcp_fastopen_cache_get: after SYN-data losses, wait
 	 * 60 s << losses before trying again. */
 	if (e && e->syn_loss > 1 &&
@@ -459,7 +529,7 @@ void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len)
 	bool data = cookie_check(tp, &mss);
 	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
 	bool no_cookie = (st->cfg.tcp_fastopen & TFO_CLIENT_NO_COOKIE) || tp->fastopen_no_cookie;
-	if (!no_cookie) {
+	if (!no_cookie && !tp->tfo_paused) {
 		/* The cookie, or a request (RFC 7413 4.1.1); experimental kind
 		 * when the last request in the RFC's form went unanswered. */
 		o->has_tfo = true;

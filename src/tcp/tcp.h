@@ -98,6 +98,11 @@ void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o);
 /* Our SYN timed out: data it carried is dropped from the SYN (Linux
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
+/* Every retransmission timeout (Linux tcp_write_timeout): a Fast Open
+ * connection's third in a row, or its last, pauses active Fast Open. */
+void tcp_fastopen_detect_blackhole(struct tcp_sock *tp, bool expired);
+/* close(): out-of-order data left after Fast Open pauses it too. */
+void tcp_fastopen_active_close(struct tcp_sock *tp);
 void tcp_fastopen_cache_free(struct synack_stack *st);
 void tcp_fastopen_cache_flush(struct synack_stack *st, uint32_t daddr); /* 0: all */
 /* sendto/sendmsg with MSG_FASTOPEN (Linux tcp_sendmsg_fastopen), and the

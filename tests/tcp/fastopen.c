@@ -513,6 +513,51 @@ static void syn_sent__synack_bad_tsecr__rst_paws_active(void **state)
 	scn_free(t);
 }
 
+/* Blackhole detection (Linux tcp_fastopen_active_detect_blackhole): a
+ * Fast Open SYN that times out a third time in a row pauses active Fast
+ * Open for tcp_fastopen_blackhole_timeout_sec (TcpExtTCPFastOpenBlackhole):
+ * the next SYN carries neither data nor the option; after the pause, the
+ * cookie and data go again. With the sysctl at 0 (Linux's default since
+ * 5.14) nothing pauses. */
+static void syn_sent__syn_data_blackholed__active_fastopen_paused(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = TFO_ALL;
+	cfg.tcp_fastopen_blackhole_timeout_sec = 3600;
+	struct scn *t = scn_new(&cfg);
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.len, 5);
+	scn_at(t, 2500); /* two timeouts: still on */
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenBlackhole"), 0);
+	scn_at(t, 3500); /* the third */
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenBlackhole"), 1);
+	assert_int_equal(synack_close(t->st, fd), 0);
+	while (scn_pop(t, &s, NULL))
+		;
+	int fd2 = tfo_client(t, L_PORT + 2);
+	assert_int_equal(tfo_sendto(t, fd2, "hello"), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN);
+	assert_false(s.opt.has_tfo);
+	assert_int_equal(s.len, 0);
+	assert_int_equal(synack_close(t->st, fd2), 0);
+	scn_at(t, 3500 + 3600 * 1000);
+	while (scn_pop(t, &s, NULL))
+		;
+	int fd3 = tfo_client(t, L_PORT + 3);
+	assert_int_equal(tfo_sendto(t, fd3, "hello"), 5);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_int_equal(s.len, 5);
+	scn_free(t);
+}
+
 /* tcp_fastopen 0: MSG_FASTOPEN is refused (Linux EOPNOTSUPP). */
 static void closed__fastopen_disabled__eopnotsupp(void **state)
 {
@@ -561,6 +606,7 @@ int main(void)
 		cmocka_unit_test(syn_sent__synack_data_fin__close_wait),
 		cmocka_unit_test(syn_sent__synack_data_no_fastopen__data_dropped),
 		cmocka_unit_test(syn_sent__synack_bad_tsecr__rst_paws_active),
+		cmocka_unit_test(syn_sent__syn_data_blackholed__active_fastopen_paused),
 		cmocka_unit_test(closed__fastopen_disabled__eopnotsupp),
 		cmocka_unit_test(config__fastopen_key__round_trip),
 	};
