@@ -192,6 +192,10 @@ struct in_addr synack_addr(const struct synack_stack *st);
 const struct synack_config *synack_config(const struct synack_stack *st);
 /* Change settings at run time; new sockets see them. */
 int synack_sysctl_set(struct synack_stack *st, const char *name, const char *value);
+/* `ip tcp_metrics flush`: forget what the stack remembers per destination
+ * (the Fast Open cookie cache, path MTUs); addr (network order) one
+ * destination, INADDR_ANY all. */
+void synack_tcp_metrics_flush(struct synack_stack *st, struct in_addr addr);
 
 /* ---- Sockets (POSIX shape; descriptors are the stack's own) ------------ */
 

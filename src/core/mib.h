@@ -49,6 +49,7 @@
 	X(DELAYED_ACKS, "TcpExtDelayedACKs") \
 	X(DELAYED_ACK_LOST, "TcpExtDelayedACKLost") \
 	X(PAWS_ESTAB, "TcpExtPAWSEstab") \
+	X(PAWS_ACTIVE, "TcpExtPAWSActive") \
 	X(TCP_ACK_SKIPPED_PAWS, "TcpExtTCPACKSkippedPAWS") \
 	X(TCP_PURE_ACKS, "TcpExtTCPPureAcks") \
 	X(TCP_OFO_QUEUE, "TcpExtTCPOFOQueue") \

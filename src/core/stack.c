@@ -1,5 +1,6 @@
 /* The stack object: creation, time, the entry points for packets and
  * timers, drops and counters. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,11 @@ const struct synack_config *synack_config(const struct synack_stack *st) { retur
 int synack_sysctl_set(struct synack_stack *st, const char *name, const char *value)
 {
 	return synack_config_set(&st->cfg, name, value);
+}
+
+void synack_tcp_metrics_flush(struct synack_stack *st, struct in_addr addr)
+{
+	tcp_fastopen_cache_flush(st, ntohl(addr.s_addr));
 }
 
 void stack_drop(struct synack_stack *st, enum mib_id mib, const char *why)

@@ -296,7 +296,7 @@ ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t l
 			return -1;
 		if (r == 1)
 			return fail(EOPNOTSUPP); /* Linux: AF_UNSPEC is a disconnect */
-		return sk->ops->sendto_fastopen(sk, buf, len, a, p);
+		return sk->ops->sendto_fastopen(sk, buf, len, a, p, flags);
 	}
 	return synack_send(st, fd, buf, len, flags);
 }

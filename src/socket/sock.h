@@ -31,7 +31,7 @@ struct proto_ops {
 			int flags);
 	/* Optional: sendto/sendmsg with MSG_FASTOPEN and an address (TCP Fast Open). */
 	ssize_t (*sendto_fastopen)(struct sock *sk, const void *buf, size_t len, uint32_t addr,
-				   uint16_t port);
+				   uint16_t port, int flags);
 	int (*shutdown)(struct sock *sk, int how);
 	/* The descriptor is gone; the transport may keep the socket (orphan). */
 	void (*close)(struct sock *sk);

@@ -144,6 +144,28 @@ void tcp_event_data_sent(struct tcp_sock *tp)
 		tp->pingpong = true;
 }
 
+/* Linux tcp_rcv_synsent_state_process: when a writer waits on the
+ * connect (a blocking Fast Open send with bytes left, sk_write_pending),
+ * or in pingpong mode, or with TCP_DEFER_ACCEPT, the SYN-ACK's ACK is
+ * delayed (up to TCP_DELACK_MAX) to ride on the data; quick ACK mode
+ * starts, ato at its minimum and the receive clock at the SYN-ACK. */
+bool tcp_synack_ack_delayed(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	bool pending = tp->tfo_write_pending;
+	tp->tfo_write_pending = false;
+	if (!pending && !tp->pingpong && !tp->defer_accept)
+		return false;
+	tcp_enter_quickack_mode(tp);
+	tp->pingpong = false;
+	tp->ato_started = true;
+	tp->ato_us = TCP_DELACK_MIN_US;
+	tp->lrcvtime = st->now;
+	tp->delack_pending = true;
+	timer_arm(&st->wheel, &tp->delack_timer, (st->now + TCP_DELACK_MAX_US + 999) / 1000);
+	return true;
+}
+
 void tcp_ack_sent(struct tcp_sock *tp)
 {
 	tp->ack_now = false;

@@ -119,7 +119,7 @@ static bool queue_check(struct tcp_sock *lsn)
  * SYN-RECEIVED that holds the SYN's data, sends the SYN-ACK (acking the
  * data) and goes straight to the accept queue. */
 static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg *seg,
-				     struct tcp_req *req)
+				     struct tcp_req *req, const struct tcp_opts *foc)
 {
 	struct tcp_sock *c = tcp_req_child(req, seg);
 	if (!c)
@@ -144,7 +144,9 @@ static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg 
 	c->rcv_wup = c->rcv_nxt;
 	c->snd_nxt = c->snd_max = c->iss; /* the SYN-ACK goes out now, first time */
 	c->sndq_after_syn = true;        /* writes queue behind it */
+	c->tfo_synack_foc = foc;
 	tcp_send_syn(c);
+	c->tfo_synack_foc = NULL;
 	tcp_child_established(c);
 	return c;
 }
@@ -172,7 +174,7 @@ bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tc
 		return false;
 	if (syn_data && ((st->cfg.tcp_fastopen & TFO_SERVER_COOKIE_NOT_REQD) ||
 			 lsn->fastopen_no_cookie)) {
-		if (create_child(lsn, seg, req)) {
+		if (create_child(lsn, seg, req, NULL)) {
 			MIB_INC(st, TCP_FASTOPEN_PASSIVE);
 			return true;
 		}
@@ -195,9 +197,12 @@ bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tc
 		}
 	}
 	if (o->tfo_len > 0 && match) {
-		if (create_child(lsn, seg, req)) {
-			/* Linux answers a backup-key cookie with the primary's;
-			 * the child's SYN-ACK is already out, so we do not. */
+		/* Linux tcp_try_fastopen: a cookie of the backup key is good,
+		 * and the SYN-ACK brings the primary key's cookie back so the
+		 * client moves on before the backup goes. */
+		foc_set(foc, valid[0], o->tfo_exp);
+		if (create_child(lsn, seg, req, match == 2 ? foc : NULL)) {
+			memset(foc, 0, sizeof(*foc));
 			if (match == 2)
 				MIB_INC(st, TCP_FASTOPEN_PASSIVE_ALT_KEY);
 			MIB_INC(st, TCP_FASTOPEN_PASSIVE);
@@ -229,6 +234,7 @@ void tcp_fastopen_listener_gone(struct tcp_sock *lsn)
 
 void tcp_fastopen_free(struct tcp_sock *tp)
 {
+	tcp_fastopen_active_close(tp); /* Linux tcp_v4_destroy_sock */
 	if (tp->tfo_pending)
 		tcp_fastopen_child_done(tp);
 	if (tp->tfo_max_qlen || tp->tfo_ctx)
@@ -363,12 +369,35 @@ struct tfo_cache_entry {
 struct tcp_fastopen_cache {
 	struct tfo_cache_entry e[TFO_CACHE_MAX];
 	unsigned n, next;
+	/* Linux tfo_active_disable_times/_stamp: middlebox black holes
+	 * seen in a row, and when the last one paused active Fast Open. */
+	unsigned disable_times;
+	synack_time_t disable_stamp;
 };
 
 void tcp_fastopen_cache_free(struct synack_stack *st)
 {
 	free(st->tfo_cache);
 	st->tfo_cache = NULL;
+}
+
+/* Forget one destination, or all (Linux tcp_metrics_flush_all). */
+void tcp_fastopen_cache_flush(struct synack_stack *st, uint32_t daddr)
+{
+	struct tcp_fastopen_cache *c = st->tfo_cache;
+	if (!c)
+		return;
+	if (daddr == 0) {
+		c->n = c->next = 0;
+		return;
+	}
+	for (unsigned i = 0; i < c->n; i++)
+		if (c->e[i].daddr == daddr) {
+			c->e[i] = c->e[--c->n]; /* order does not matter but for next */
+			if (c->next >= c->n)
+				c->next = 0;
+			return;
+		}
 }
 
 static struct tfo_cache_entry *cache_find(struct synack_stack *st, uint32_t daddr, bool create)
@@ -391,6 +420,68 @@ static struct tfo_cache_entry *cache_find(struct synack_stack *st, uint32_t dadd
 	return e;
 }
 
+/* ---- Blackhole detection (Linux tcp_fastopen_active_*) ---------------
+ * A middlebox that drops SYNs with data (or a Fast Open connection's
+ * later packets) shows as three timeouts in a row: active Fast Open then
+ * pauses stack-wide for tcp_fastopen_blackhole_timeout_sec (0: never),
+ * doubling with each further black hole up to 64 times; a Fast Open
+ * connection that ends well after a pause resets the count. */
+
+static void active_disable(struct synack_stack *st)
+{
+	if (!st->cfg.tcp_fastopen_blackhole_timeout_sec)
+		return;
+	if (!st->tfo_cache && !(st->tfo_cache = calloc(1, sizeof(*st->tfo_cache))))
+		return;
+	st->tfo_cache->disable_stamp = st->now;
+	st->tfo_cache->disable_times++;
+	MIB_INC(st, TCP_FASTOPEN_BLACKHOLE);
+}
+
+/* Linux tcp_fastopen_active_should_disable: true while paused; after a
+ * pause, the connection is marked to reset the count if it goes well. */
+static bool active_should_disable(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	unsigned timeout = (unsigned)st->cfg.tcp_fastopen_blackhole_timeout_sec;
+	unsigned times = st->tfo_cache ? st->tfo_cache->disable_times : 0;
+	if (!timeout || !times)
+		return false;
+	unsigned shift = times - 1 < 6 ? times - 1 : 6;
+	if (st->now - st->tfo_cache->disable_stamp < SYNACK_SEC((uint64_t)timeout) << shift)
+		return true;
+	tp->tfo_check_reset = true; /* Linux syn_fastopen_ch */
+	return false;
+}
+
+void tcp_fastopen_detect_blackhole(struct tcp_sock *tp, bool expired)
+{
+	/* Linux tcp_fastopen_active_detect_blackhole: the third timeout in
+	 * a row (two before this one), or the last one. */
+	if ((tp->syn_fastopen || tp->tfo_syn_data || tp->syn_data_acked) &&
+	    (tp->retransmits == 2 || (tp->retransmits < 2 && expired))) {
+		active_disable(tp->sk.st);
+		MIB_INC(tp->sk.st, TCP_FASTOPEN_ACTIVE_FAIL);
+	}
+}
+
+/* Linux tcp_fastopen_active_disable_ofo_check, at close: Fast Open
+ * data that left out-of-order data behind means a middlebox dropped
+ * packets after the handshake; a clean end after a pause resets the
+ * count. */
+void tcp_fastopen_active_close(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!tp->syn_fastopen || !tp->data_segs_in)
+		return;
+	if (tp->rcvq.nooo && tp->raddr >> 24 != 127) {
+		active_disable(st);
+		return;
+	}
+	if (tp->tfo_check_reset && st->tfo_cache)
+		st->tfo_cache->disable_times = 0;
+}
+
 /* Linux tcp_fastopen_cookie_check: may our SYN carry data (a cookie, or
  * no cookie needed)? *mss is the cached MSS (0 if none). */
 static bool cookie_check(struct tcp_sock *tp, uint16_t *mss)
@@ -398,6 +489,9 @@ static bool cookie_check(struct tcp_sock *tp, uint16_t *mss)
 	struct synack_stack *st = tp->sk.st;
 	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
 	*mss = e ? e->mss : 0;
+	tp->tfo_paused = active_should_disable(tp);
+	if (tp->tfo_paused)
+		return false; /* no data, and no option at all */
 	/* Linux tcp_fastopen_cache_get: after SYN-data losses, wait
 	 * 60 s << losses before trying again. */
 	if (e && e->syn_loss > 1 &&
@@ -435,7 +529,7 @@ void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len)
 	bool data = cookie_check(tp, &mss);
 	struct tfo_cache_entry *e = cache_find(st, tp->raddr, false);
 	bool no_cookie = (st->cfg.tcp_fastopen & TFO_CLIENT_NO_COOKIE) || tp->fastopen_no_cookie;
-	if (!no_cookie) {
+	if (!no_cookie && !tp->tfo_paused) {
 		/* The cookie, or a request (RFC 7413 4.1.1); experimental kind
 		 * when the last request in the RFC's form went unanswered. */
 		o->has_tfo = true;
@@ -477,18 +571,24 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (e && tp->syn_fastopen) {
 		if (o->has_mss && o->mss)
 			e->mss = o->mss;
+		/* Linux tcp_fastopen_cache_set: a request in the RFC's form
+		 * that went unanswered asks in the experimental form once
+		 * (try_exp 1), and one unanswered there goes back for good
+		 * (2); try_exp only rises, and not once a cookie is known. */
+		uint8_t try_exp = 0;
+		if (!tp->total_retrans && !cookie && !tp->tfo_syn_data)
+			try_exp = tp->syn_fastopen_exp ? 2 : 1;
 		if (cookie) {
 			e->len = o->tfo_len;
 			e->exp = o->tfo_exp;
 			memcpy(e->cookie, o->tfo_cookie, o->tfo_len);
-		} else if (!tp->total_retrans && !tp->tfo_syn_data) {
-			/* A request went unanswered: switch forms next time. */
-			e->try_exp = tp->syn_fastopen_exp ? 2 : 1;
+		} else if (try_exp > e->try_exp && e->len == 0 && !e->exp) {
+			e->try_exp = try_exp;
 		}
 		if (tp->total_retrans && !cookie && lost) {
 			e->syn_loss++;
 			e->last_syn_loss = st->now;
-		} else if (!tp->total_retrans) {
+		} else {
 			e->syn_loss = 0;
 		}
 	}
@@ -503,7 +603,11 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	} else {
 		tp->snd_una = seg->ack;
 	}
+	tp->tfo_synack_ok = tp->syn_fastopen && !lost;
 	if (lost) {
+		/* The resent data carries the ACK (Linux returns before its
+		 * delayed-ACK choice). */
+		tp->tfo_write_pending = false;
 		tp->tfo_client_fail = tp->total_retrans ? 3 : 2; /* SYN_RETRANSMITTED, DATA_NOT_ACKED */
 		MIB_INC(st, TCP_FASTOPEN_ACTIVE_FAIL);
 	} else if (tp->tfo_syn_data) {
@@ -511,6 +615,48 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		MIB_INC(st, TCP_FASTOPEN_ACTIVE);
 	}
 	return true;
+}
+
+/* The first SYN-ACK of a Fast Open child: the cookie create_child
+ * asked for (the primary key's, for a backup-key cookie). */
+void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o)
+{
+	const struct tcp_opts *foc = tp->tfo_synack_foc;
+	if (!foc)
+		return;
+	o->has_tfo = true;
+	o->tfo_exp = foc->tfo_exp;
+	o->tfo_len = foc->tfo_len;
+	memcpy(o->tfo_cookie, foc->tfo_cookie, foc->tfo_len);
+}
+
+/* Linux tcp_fastopen_add_skb: after a Fast Open SYN (data or a cookie
+ * request) whose data the SYN-ACK acked, the SYN-ACK's own data and FIN
+ * are taken (RFC 7413 leaves them to the server; Linux's server sends
+ * none, but others may): readable at once, a FIN moves to CLOSE-WAIT. */
+void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg)
+{
+	bool ok = tp->tfo_synack_ok;
+	tp->tfo_synack_ok = false;
+	if (!ok || (!seg->len && !(seg->flags & TCP_FIN)))
+		return;
+	uint32_t adv = 0;
+	if (seg->len)
+		rcvq_write(&tp->rcvq, tp->rcvbuf, 0, seg->data, seg->len, &adv);
+	tp->rcv_nxt += adv;
+	tp->rcv_wup = tp->rcv_nxt;
+	tp->bytes_received += adv;
+	tp->syn_data_acked = true; /* as Linux sets it here */
+	if (adv) {
+		tp->data_segs_in++;
+		tp->last_data_recv = tp->sk.st->now;
+	}
+	if ((seg->flags & TCP_FIN) && adv == seg->len) {
+		tp->rcv_nxt++;
+		tp->fin_rcvd = true;
+		tcp_set_state(tp, SYNACK_CLOSE_WAIT, "FIN in the SYN-ACK (Fast Open)");
+	}
+	sock_wakeup(&tp->sk);
 }
 
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp)
@@ -529,7 +675,7 @@ void tcp_fastopen_syn_timeout(struct tcp_sock *tp)
 /* Linux tcp_sendmsg_fastopen: connect with data in the SYN. Returns the
  * bytes the SYN took, or -1: EINPROGRESS (none taken), EALREADY, ... */
 ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
-			     uint16_t port)
+			     uint16_t port, int flags)
 {
 	if (!(tp->sk.st->cfg.tcp_fastopen & TFO_CLIENT_ENABLE)) {
 		errno = EOPNOTSUPP;
@@ -556,6 +702,11 @@ ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, u
 	uint32_t copied = tp->tfo_copied;
 	tp->tfo_buf = NULL;
 	tp->tfo_buflen = 0;
+	/* Linux inet_wait_for_connect's sk_write_pending: a blocking caller
+	 * whose SYN left bytes behind waits for the handshake and writes
+	 * them, so the SYN-ACK's ACK is delayed to ride on them. */
+	tp->tfo_write_pending = tp->state == SYNACK_SYN_SENT && copied < len &&
+				!tp->sk.nonblock && !(flags & MSG_DONTWAIT);
 	if (copied)
 		return copied;
 	if (r < 0 && err != EINPROGRESS)

@@ -153,6 +153,20 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 		DROP(st, TCP_BAD_ACK_DROP, "syn-sent: unacceptable ACK");
 		return;
 	}
+	/* Linux tcp_rcv_synsent_state_process: with timestamps on our SYN,
+	 * an ACK whose TSecr is not one of our TSvals since connect() (RFC
+	 * 7323 5.5: a SYN-ACK of an older incarnation) is answered with a
+	 * RST, even one that also carries RST. */
+	if (ack && tp->rx_opt.ts_ok && seg->opt.has_ts && seg->opt.tsecr) {
+		uint32_t from = (uint32_t)(tp->state_since / 1000) + tp->ts_offset;
+		uint32_t to = tcp_ts_now(st, tp->ts_offset);
+		if (seg->opt.tsecr - from > to - from) {
+			if (!(seg->flags & TCP_RST))
+				tcp_send_rst_reply(st, seg);
+			DROP(st, PAWS_ACTIVE, "syn-sent: TSecr not ours (PAWS)");
+			return;
+		}
+	}
 	/* second: a RST counts only with an acceptable ACK (RFC 5961 3.2). */
 	if (seg->flags & TCP_RST) {
 		if (!ack) {
@@ -181,6 +195,9 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 		/* Linux (unlike the RFC's sixth step) frees a SYN-ACK's data and
 		 * FIN unless it sent SYN data (Fast Open): the ACK covers only the
 		 * SYN and the peer sends them again. */
+		tcp_fastopen_synack_data(tp, seg);
+		if (tcp_synack_ack_delayed(tp))
+			return;
 		tp->ack_now = true;
 		tcp_output(tp);
 		return;

@@ -483,6 +483,8 @@ void tcp_send_syn(struct tcp_sock *tp)
 			seg.data = st->scratch;
 			seg.len = syn_data;
 		}
+	} else if (synack && !retrans) {
+		tcp_fastopen_synack_opts(tp, &seg.opt);
 	}
 	if (retrans)
 		MIB_INC(st, TCP_SYN_RETRANS);

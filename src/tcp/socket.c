@@ -146,6 +146,11 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	struct synack_stack *st = sk->st;
 	switch (tp->state) {
 	case SYNACK_SYN_SENT:
+		/* Linux __inet_stream_connect: a TCP_FASTOPEN_CONNECT connect
+		 * that waits for the first write counts as connected. */
+		if (tp->defer_connect)
+			return fail(EISCONN);
+		return fail(EALREADY);
 	case SYNACK_SYN_RECV:
 		return fail(EALREADY);
 	case SYNACK_CLOSE:
@@ -283,15 +288,16 @@ static uint32_t append_iov(struct tcp_sock *tp, const struct iovec *iov, size_t 
 /* A Fast Open send from an iovec: the SYN carries at most one segment,
  * taken from the front of the entries (Linux copies from the iterator). */
 static ssize_t fastopen_iov(struct tcp_sock *tp, const struct iovec *iov, size_t iovcnt,
-			    size_t len, uint32_t addr, uint16_t port)
+			    size_t len, uint32_t addr, uint16_t port, int flags)
 {
 	if (iovcnt <= 1)
-		return tcp_fastopen_sendmsg(tp, iovcnt ? iov[0].iov_base : NULL, len, addr, port);
+		return tcp_fastopen_sendmsg(tp, iovcnt ? iov[0].iov_base : NULL, len, addr, port,
+					    flags);
 	size_t n;
 	char *tmp = sock_iov_gather(iov, iovcnt, len, 65536, &n);
 	if (!tmp)
 		return fail(ENOBUFS);
-	ssize_t r = tcp_fastopen_sendmsg(tp, tmp, n, addr, port);
+	ssize_t r = tcp_fastopen_sendmsg(tp, tmp, n, addr, port, flags);
 	free(tmp);
 	return r;
 }
@@ -305,7 +311,7 @@ static ssize_t tcp_send_locked(struct sock *sk, const struct iovec *iov, size_t 
 	bool tfo_recv = tp->state == SYNACK_SYN_RECV && tp->tfo_child;
 	if (tp->defer_connect || (flags & MSG_FASTOPEN)) {
 		if (tp->defer_connect || tp->state == SYNACK_CLOSE || tp->state == SYNACK_SYN_SENT)
-			return fastopen_iov(tp, iov, iovcnt, len, tp->raddr, tp->rport);
+			return fastopen_iov(tp, iov, iovcnt, len, tp->raddr, tp->rport, flags);
 	}
 	if (tp->state != SYNACK_ESTABLISHED && tp->state != SYNACK_CLOSE_WAIT && !tfo_recv) {
 		if (sk->err) {
@@ -372,14 +378,14 @@ static ssize_t tcp_send(struct sock *sk, const struct iovec *iov, size_t iovcnt,
 }
 
 static ssize_t tcp_sendto_fastopen(struct sock *sk, const void *buf, size_t len, uint32_t addr,
-				   uint16_t port)
+				   uint16_t port, int flags)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
 	if (tp->state != SYNACK_CLOSE && tp->state != SYNACK_SYN_SENT && !tp->defer_connect) {
 		struct iovec v = {(void *)buf, len}; /* connected: the address is ignored */
 		return tcp_send(sk, &v, 1, len, 0);
 	}
-	return tcp_fastopen_sendmsg(tp, buf, len, addr, port);
+	return tcp_fastopen_sendmsg(tp, buf, len, addr, port, flags);
 }
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a

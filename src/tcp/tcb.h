@@ -261,6 +261,13 @@ struct tcp_sock {
 	const void *tfo_buf;             /* during a Fast Open send: its data */
 	size_t tfo_buflen;
 	uint32_t tfo_copied;             /* ...and what the SYN took */
+	const struct tcp_opts *tfo_synack_foc; /* while create_child sends the SYN-ACK:
+					  * a cookie for it, NULL = none */
+	bool tfo_paused;                 /* active Fast Open paused (blackhole) at our SYN */
+	bool tfo_check_reset;            /* ...was paused before: a clean end resets that */
+	bool tfo_synack_ok;              /* the SYN-ACK acked all our Fast Open SYN */
+	bool tfo_write_pending;          /* a blocking Fast Open send waits to write the
+					  * rest (Linux sk_write_pending) */
 	struct tcp_sock *tfo_lsn;        /* listener whose TFO queue counts us */
 	int tfo_max_qlen;                /* listener: TCP_FASTOPEN (Linux fastopenq.max_qlen) */
 	unsigned tfo_qlen;               /* listener: Fast Open children in SYN-RECEIVED */

@@ -90,15 +90,28 @@ void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len);
 /* The SYN-ACK arrived (SND.UNA not yet moved): cache what it taught;
  * true if data our SYN carried must go again. */
 bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* ...and once ESTABLISHED: take the SYN-ACK's data and FIN (Linux
+ * tcp_fastopen_add_skb); others drop them (the peer sends them again). */
+void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* A Fast Open child's first SYN-ACK: the cookie to give back, if any. */
+void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o);
 /* Our SYN timed out: data it carried is dropped from the SYN (Linux
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
+/* Every retransmission timeout (Linux tcp_write_timeout): a Fast Open
+ * connection's third in a row, or its last, pauses active Fast Open. */
+void tcp_fastopen_detect_blackhole(struct tcp_sock *tp, bool expired);
+/* close(): out-of-order data left after Fast Open pauses it too. */
+void tcp_fastopen_active_close(struct tcp_sock *tp);
 void tcp_fastopen_cache_free(struct synack_stack *st);
+void tcp_fastopen_cache_flush(struct synack_stack *st, uint32_t daddr); /* 0: all */
 /* sendto/sendmsg with MSG_FASTOPEN (Linux tcp_sendmsg_fastopen), and the
  * first write after a deferred connect: bytes the SYN took, else -1
- * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...). */
+ * (EINPROGRESS: the SYN left without data; EALREADY, EOPNOTSUPP, ...).
+ * A blocking call (no O_NONBLOCK, no MSG_DONTWAIT in flags) whose SYN did
+ * not take every byte goes on writing once connected (tfo_write_pending). */
 ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, uint32_t addr,
-			     uint16_t port);
+			     uint16_t port, int flags);
 
 /* ---- paws.c: RFC 7323 5 (PAWS) and ts_recent -------------------------- */
 enum tcp_paws { PAWS_PASS, PAWS_DROP, PAWS_ACK_DROP };
@@ -297,6 +310,8 @@ void tcp_measure_rcv_mss(struct tcp_sock *tp, uint32_t len, uint8_t flags);
 bool tcp_ack_after_read(const struct tcp_sock *tp, uint32_t copied);
 /* An ACK went out (alone or on data): nothing is owed any more. */
 void tcp_ack_sent(struct tcp_sock *tp);
+/* SYN-SENT got its SYN-ACK: true if the ACK is delayed (armed) instead. */
+bool tcp_synack_ack_delayed(struct tcp_sock *tp);
 
 /* ---- timer.c ----------------------------------------------------------- */
 void tcp_timers_init(struct tcp_sock *tp);

@@ -72,9 +72,12 @@ static enum rtx_next syn_sent_timeout(struct tcp_sock *tp)
 	unsigned retries = tp->syn_retries ? (unsigned)tp->syn_retries
 					   : (unsigned)st->cfg.tcp_syn_retries;
 	unsigned linear = (unsigned)st->cfg.tcp_syn_linear_timeouts;
-	if (tp->retransmits &&
-	    (tp->retransmits >= retries + linear ||
-	     st->now - tp->retrans_stamp >= retries_to_time(retries, SYNACK_SEC(1), tcp_rto_max(tp)))) {
+	bool expired = tp->retransmits &&
+		       (tp->retransmits >= retries + linear ||
+			st->now - tp->retrans_stamp >=
+				retries_to_time(retries, SYNACK_SEC(1), tcp_rto_max(tp)));
+	tcp_fastopen_detect_blackhole(tp, expired);
+	if (expired) {
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT); /* Linux tcp_write_err */
 		tcp_done(tp, timeout_errno(tp), "SYN retransmissions exhausted");
 		return RTX_GONE;
@@ -132,7 +135,9 @@ static enum rtx_next data_timeout(struct tcp_sock *tp)
 	synack_time_t limit = tp->user_timeout_ms
 		? (synack_time_t)tp->user_timeout_ms * 1000
 		: retries_to_time(retries, tcp_rto_min(tp), tcp_rto_max(tp));
-	if (tp->retransmits && st->now - tp->retrans_stamp >= limit) {
+	bool expired = tp->retransmits && st->now - tp->retrans_stamp >= limit;
+	tcp_fastopen_detect_blackhole(tp, expired);
+	if (expired) {
 		MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
 		tcp_done(tp, timeout_errno(tp), "retransmissions exhausted");
 		return RTX_GONE;

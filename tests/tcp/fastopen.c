@@ -127,6 +127,38 @@ static void listen__invalid_cookie__data_ignored_fresh_cookie(void **state)
 	scn_free(t);
 }
 
+/* A cookie made with the backup key (TCP_FASTOPEN_KEY's second half) is
+ * accepted, and the SYN-ACK gives back the primary key's cookie so the
+ * client moves on (Linux tcp_try_fastopen, TCPFastOpenPassiveAltKey). */
+static void listen__backup_key_cookie__synack_gives_primary_cookie(void **state)
+{
+	struct scn *t = tfo_scn();
+	int lfd = fx_listen(t);
+	uint8_t keys[32];
+	for (int i = 0; i < 32; i++)
+		keys[i] = (uint8_t)(i * 7 + 1);
+	/* The backup key first as the only key: its cookie. */
+	assert_int_equal(synack_setsockopt(t->st, lfd, IPPROTO_TCP, TCP_FASTOPEN_KEY, keys + 16, 16), 0);
+	uint8_t old[8], primary[8];
+	get_cookie(t, R_PORT + 1, old);
+	assert_int_equal(synack_setsockopt(t->st, lfd, IPPROTO_TCP, TCP_FASTOPEN_KEY, keys, 32), 0);
+	get_cookie(t, R_PORT + 2, primary);
+	assert_memory_not_equal(old, primary, 8);
+	struct tcp_opts o = opts_tfo(old, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hi"));
+	struct tcp_seg s = pop_synack(t, R_ISS + 3);
+	assert_true(s.opt.has_tfo);
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_memory_equal(s.opt.tfo_cookie, primary, 8);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenPassiveAltKey"), 1);
+	/* A primary-key cookie gets no cookie back. */
+	o = opts_tfo(primary, 8, false);
+	scn_inject(t, 20, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hi", .sport = R_PORT + 3));
+	s = pop_synack(t, R_ISS + 3);
+	assert_false(s.opt.has_tfo);
+	scn_free(t);
+}
+
 /* TCP_FASTOPEN 1: a second pending Fast Open child overflows the TFO
  * queue (TCPFastOpenListenOverflow): plain handshake, data not acked. */
 static void listen__tfo_queue_full__overflow_plain_handshake(void **state)
@@ -231,6 +263,301 @@ static void syn_sent__synack_acks_only_syn__data_resent(void **state)
 	scn_free(t);
 }
 
+/* A blocking sendto whose SYN took only part of the data (MSS - 40
+ * bytes) goes on writing once connected, so Linux delays the SYN-ACK's
+ * ACK to ride on the rest (sk_write_pending in tcp_rcv_synsent_state_
+ * process); that reply, sent within ato of the SYN-ACK, enters pingpong
+ * mode: the peer's answer is not ACKed at once, and the FIN carries the
+ * ACK (cookie-less-sendto.pkt, blocking-sendto.pkt). */
+static void syn_sent__blocking_send_pending__synack_ack_rides_on_data(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = 0x5; /* client, no cookie needed */
+	struct scn *t = scn_new(&cfg);
+	static char buf[1900];
+	memset(buf, 'x', sizeof(buf));
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM, 0); /* blocking */
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT)};
+	assert_int_equal(synack_bind(t->st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	assert_int_equal(synack_sendto(t->st, fd, buf, sizeof(buf), MSG_FASTOPEN,
+				       (struct sockaddr *)&to, sizeof(to)), 1420);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN);
+	assert_false(s.opt.has_tfo);
+	assert_int_equal(s.len, 1420);
+	uint32_t iss = s.seq;
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1421, .mss = 1460));
+	scn_expect_none(t);
+	assert_int_equal(synack_send(t->st, fd, buf, 480, 0), 480);
+	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1421, .ack = R_ISS + 1, .len = 480,
+			  .data = buf, .any_wnd = true));
+	scn_inject(t, 40, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1901, .data = "reply"));
+	scn_expect_none(t);
+	char b[16];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 5);
+	assert_int_equal(synack_close(t->st, fd), 0);
+	scn_expect_at(t, 40, SEG(.flags = FIN | ACK, .seq = iss + 1901, .ack = R_ISS + 6,
+				 .any_wnd = true));
+	scn_free(t);
+}
+
+/* The same send without blocking: nobody waits to write, so the
+ * SYN-ACK is ACKed at once (Linux tcp_send_ack). */
+static void syn_sent__nonblocking_send__synack_acked_at_once(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = 0x5;
+	struct scn *t = scn_new(&cfg);
+	static char buf[1900];
+	int fd = tfo_client(t, L_PORT);
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	assert_int_equal(synack_sendto(t->st, fd, buf, sizeof(buf), MSG_FASTOPEN,
+				       (struct sockaddr *)&to, sizeof(to)), 1420);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1421, .mss = 1460));
+	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = s.seq + 1421, .ack = R_ISS + 1, .any_wnd = true));
+	scn_free(t);
+}
+
+/* Linux tcp_fastopen_cache_set's try_exp: a request in the RFC 7413 form
+ * (kind 34) that goes unanswered is repeated once in the experimental
+ * form (254, 0xF989); when that goes unanswered too, kind 34 for good
+ * (fallback-exp-opt.pkt). ip tcp_metrics flush starts over. */
+static void syn_sent__requests_unanswered__exp_form_tried_once(void **state)
+{
+	struct scn *t = tfo_scn();
+	bool exp[5];
+	for (int i = 0; i < 5; i++) {
+		struct tcp_seg s;
+		int fd = tfo_client(t, (uint16_t)(L_PORT + i));
+		assert_int_equal(tfo_sendto(t, fd, "x"), -1);
+		assert_true(scn_pop(t, &s, NULL));
+		assert_true(s.opt.has_tfo);
+		assert_int_equal(s.opt.tfo_len, 0);
+		exp[i] = s.opt.tfo_exp;
+		scn_inject(t, 10 * (i + 1), SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1,
+						.mss = 1460, .dport = (uint16_t)(L_PORT + i)));
+		assert_true(scn_pop(t, &s, NULL));
+		if (i == 3)
+			synack_tcp_metrics_flush(t->st, (struct in_addr){htonl(INADDR_ANY)});
+	}
+	assert_false(exp[0]);
+	assert_true(exp[1]);
+	assert_false(exp[2]);
+	assert_false(exp[3]);
+	assert_false(exp[4]); /* after the flush: kind 34 first again */
+	scn_free(t);
+}
+
+/* ip tcp_metrics flush forgets the cookie: the next sendto asks again
+ * and sends no data (Linux tcp_metrics_flush_all). */
+static void closed__metrics_flushed__cookie_forgotten(void **state)
+{
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, ""), -1);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	uint8_t ck[8] = {9, 8, 7, 6, 5, 4, 3, 2};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	assert_true(scn_pop(t, &s, NULL));
+	synack_tcp_metrics_flush(t->st, (struct in_addr){htonl(R_ADDR)});
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(tfo_sendto(t, fd2, "hello"), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.opt.tfo_len, 0);
+	assert_int_equal(s.len, 0);
+	scn_free(t);
+}
+
+/* A TCP_FASTOPEN_CONNECT connect returns 0 and sends nothing; connecting
+ * again is EISCONN, as Linux's __inet_stream_connect says of a deferred
+ * connect (nonblocking-connect-bypass-errno.pkt). */
+static void syn_sent__deferred_connect_again__eisconn(void **state)
+{
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT), one = 1;
+	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, 4), 0);
+	uint8_t ck[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	/* No cookie yet: the SYN goes at once, with a request. */
+	assert_int_equal(synack_connect(t->st, fd, (struct sockaddr *)&to, sizeof(to)), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	assert_true(scn_pop(t, &s, NULL));
+	/* With the cookie: connect() is deferred. */
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(synack_setsockopt(t->st, fd2, IPPROTO_TCP, TCP_FASTOPEN_CONNECT, &one, 4), 0);
+	assert_int_equal(synack_connect(t->st, fd2, (struct sockaddr *)&to, sizeof(to)), 0);
+	scn_expect_none(t);
+	assert_int_equal(synack_connect(t->st, fd2, (struct sockaddr *)&to, sizeof(to)), -1);
+	assert_int_equal(errno, EISCONN);
+	scn_free(t);
+}
+
+/* Cache a cookie for R_ADDR through a first connection from lport. */
+static void warm_cookie(struct scn *t, uint16_t lport, uint64_t at)
+{
+	int fd = tfo_client(t, lport);
+	assert_int_equal(tfo_sendto(t, fd, ""), -1);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	uint8_t ck[8] = {0xab, 0xcd, 0x12, 0x34, 0xab, 0xcd, 0x12, 0x34};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, at, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans,
+			      .dport = lport));
+	assert_true(scn_pop(t, &s, NULL));
+}
+
+/* After SYN data the SYN-ACK acked, the SYN-ACK's own data is taken
+ * (Linux tcp_fastopen_add_skb): ACKed at once, readable; the data after
+ * it starts quick ACKs as usual (synack-data.pkt TEST1). */
+static void syn_sent__synack_with_data__data_taken(void **state)
+{
+	struct scn *t = tfo_scn();
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.len, 5);
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .mss = 1460,
+			      .data = "welcome"));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 8, .any_wnd = true));
+	scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 8, .ack = s.seq + 6, .data = "more"));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 12, .any_wnd = true));
+	char b[32];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 11);
+	assert_memory_equal(b, "welcomemore", 11);
+	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
+	scn_free(t);
+}
+
+/* SYN-ACK with data and FIN: ESTABLISHED then CLOSE-WAIT at once, the
+ * data then end of file (synack-data.pkt TEST2). */
+static void syn_sent__synack_data_fin__close_wait(void **state)
+{
+	struct scn *t = tfo_scn();
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	scn_inject(t, 20, SEG(.flags = SYN | FIN | ACK, .seq = R_ISS, .ack = s.seq + 6, .mss = 1460,
+			      .data = "bye"));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 6, .ack = R_ISS + 5, .any_wnd = true));
+	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
+	char b[8];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 3);
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 0);
+	scn_free(t);
+}
+
+/* A SYN-ACK with data after a plain SYN: Linux frees the data (the
+ * peer sends it again); only the SYN is ACKed. */
+static void syn_sent__synack_data_no_fastopen__data_dropped(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT)};
+	assert_int_equal(synack_bind(t->st, fd, (struct sockaddr *)&me, sizeof(me)), 0);
+	scn_connect(t, fd);
+	uint32_t iss = scn_expect_syn(t);
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1, .mss = 1460,
+			      .data = "early"));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1, .any_wnd = true));
+	scn_free(t);
+}
+
+/* With timestamps, a SYN-ACK whose TSecr is none of our TSvals (an old
+ * incarnation's) is answered with a RST and counted (TcpExtPAWSActive);
+ * a valid one then establishes (Linux tcp_rcv_synsent_state_process,
+ * synack-data.pkt TEST5). */
+static void syn_sent__synack_bad_tsecr__rst_paws_active(void **state)
+{
+	struct scn *t = tfo_scn();
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_true(s.opt.has_ts);
+	struct tcp_opts bad = {.has_mss = true, .mss = 1460, .has_ts = true, .tsval = 1000,
+			       .tsecr = s.opt.tsval + 5000};
+	scn_inject(t, 30, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .opt = &bad,
+			      .data = "x"));
+	scn_expect(t, SEG(.flags = RST, .seq = s.seq + 6, .wnd = 0));
+	assert_int_equal(scn_counter(t, "TcpExtPAWSActive"), 1);
+	assert_int_equal(scn_state(t, fd), SYNACK_SYN_SENT);
+	struct tcp_opts good = bad;
+	good.tsecr = s.opt.tsval;
+	scn_inject(t, 40, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 6, .opt = &good,
+			      .data = "x"));
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, ACK);
+	assert_int_equal(s.ack, R_ISS + 2);
+	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
+	scn_free(t);
+}
+
+/* Blackhole detection (Linux tcp_fastopen_active_detect_blackhole): a
+ * Fast Open SYN that times out a third time in a row pauses active Fast
+ * Open for tcp_fastopen_blackhole_timeout_sec (TcpExtTCPFastOpenBlackhole):
+ * the next SYN carries neither data nor the option; after the pause, the
+ * cookie and data go again. With the sysctl at 0 (Linux's default since
+ * 5.14) nothing pauses. */
+static void syn_sent__syn_data_blackholed__active_fastopen_paused(void **state)
+{
+	struct synack_config cfg;
+	synack_config_default(&cfg);
+	cfg.tcp_fastopen = TFO_ALL;
+	cfg.tcp_fastopen_blackhole_timeout_sec = 3600;
+	struct scn *t = scn_new(&cfg);
+	warm_cookie(t, L_PORT + 1, 10);
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, "hello"), 5);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.len, 5);
+	scn_at(t, 2500); /* two timeouts: still on */
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenBlackhole"), 0);
+	scn_at(t, 3500); /* the third */
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenBlackhole"), 1);
+	assert_int_equal(synack_close(t->st, fd), 0);
+	while (scn_pop(t, &s, NULL))
+		;
+	int fd2 = tfo_client(t, L_PORT + 2);
+	assert_int_equal(tfo_sendto(t, fd2, "hello"), -1);
+	assert_int_equal(errno, EINPROGRESS);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN);
+	assert_false(s.opt.has_tfo);
+	assert_int_equal(s.len, 0);
+	assert_int_equal(synack_close(t->st, fd2), 0);
+	scn_at(t, 3500 + 3600 * 1000);
+	while (scn_pop(t, &s, NULL))
+		;
+	int fd3 = tfo_client(t, L_PORT + 3);
+	assert_int_equal(tfo_sendto(t, fd3, "hello"), 5);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.opt.tfo_len, 8);
+	assert_int_equal(s.len, 5);
+	scn_free(t);
+}
+
 /* tcp_fastopen 0: MSG_FASTOPEN is refused (Linux EOPNOTSUPP). */
 static void closed__fastopen_disabled__eopnotsupp(void **state)
 {
@@ -267,8 +594,19 @@ int main(void)
 		cmocka_unit_test(listen__syn_data_valid_cookie__child_accepted_before_handshake),
 		cmocka_unit_test(listen__invalid_cookie__data_ignored_fresh_cookie),
 		cmocka_unit_test(listen__tfo_queue_full__overflow_plain_handshake),
+		cmocka_unit_test(listen__backup_key_cookie__synack_gives_primary_cookie),
 		cmocka_unit_test(syn_sent__cookie_cached__next_syn_carries_data),
 		cmocka_unit_test(syn_sent__synack_acks_only_syn__data_resent),
+		cmocka_unit_test(syn_sent__blocking_send_pending__synack_ack_rides_on_data),
+		cmocka_unit_test(syn_sent__nonblocking_send__synack_acked_at_once),
+		cmocka_unit_test(syn_sent__requests_unanswered__exp_form_tried_once),
+		cmocka_unit_test(closed__metrics_flushed__cookie_forgotten),
+		cmocka_unit_test(syn_sent__deferred_connect_again__eisconn),
+		cmocka_unit_test(syn_sent__synack_with_data__data_taken),
+		cmocka_unit_test(syn_sent__synack_data_fin__close_wait),
+		cmocka_unit_test(syn_sent__synack_data_no_fastopen__data_dropped),
+		cmocka_unit_test(syn_sent__synack_bad_tsecr__rst_paws_active),
+		cmocka_unit_test(syn_sent__syn_data_blackholed__active_fastopen_paused),
 		cmocka_unit_test(closed__fastopen_disabled__eopnotsupp),
 		cmocka_unit_test(config__fastopen_key__round_trip),
 	};

@@ -4,9 +4,17 @@
  * and it closes every script socket at the end) reach these. Descriptors
  * of the synack instance are answered by synack, in Linux's struct
  * tcp_info layout; every other descriptor goes on to libc.
+ *
+ * packetdrill runs a script's shell commands with system(); a command
+ * that runs `ip tcp_metrics flush` (the scripts' way to forget Fast Open
+ * cookies, also in common/defaults.sh) flushes the stack's per-destination
+ * memory too, as it would the kernel's. Only a flush of everything is
+ * recognised; the command still runs for the kernel's own cache.
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include "pd_call.h"
@@ -17,6 +25,8 @@ __attribute__((visibility("default")))
 int getsockopt(int fd, int level, int name, void *val, socklen_t *len);
 __attribute__((visibility("default")))
 int close(int fd);
+__attribute__((visibility("default")))
+int system(const char *command);
 
 static struct pd *owner_of(int fd)
 {
@@ -51,4 +61,23 @@ int close(int fd)
 	if (sfd >= 0)
 		pd_drop_fd(pd, fd);
 	PD_RETURN(pd, r);
+}
+
+typedef int (*system_fn)(const char *);
+
+int system(const char *command)
+{
+	struct pd *pd = pd_instance;
+	if (pd && command &&
+	    (strstr(command, "tcp_metrics flush") || strstr(command, "tcpmetrics flush"))) {
+		pd_enter(pd);
+		synack_tcp_metrics_flush(pd->st, (struct in_addr){INADDR_ANY});
+		pd_leave(pd);
+	}
+	system_fn next = (system_fn)dlsym(RTLD_NEXT, "system");
+	if (!next) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return next(command);
 }

@@ -192,6 +192,12 @@ ssize_t pd_do_send(struct pd *pd, int sfd, const void *buf, size_t n, int flags)
 				continue;
 			}
 			flags &= ~MSG_FASTOPEN;
+			/* Connected now: write the rest at once (Linux goes on
+			 * in tcp_sendmsg_locked after the connect wait). */
+			done += (size_t)r;
+			if (done == n || !pd_blocking(pd, sfd, flags))
+				return (ssize_t)done;
+			continue;
 		}
 		if (r > 0)
 			done += (size_t)r;
@@ -249,8 +255,8 @@ ssize_t pd_do_sendto(struct pd *pd, int sfd, const void *buf, size_t n, int flag
 		}
 		return r;
 	}
-	if (to)
-		return synack_sendto(pd->st, sfd, buf, n, flags, to, tolen);
+	/* A stream socket ignores the address (synack_sendto): a send, which
+	 * blocks as one (also the first write after TCP_FASTOPEN_CONNECT). */
 	return pd_do_send(pd, sfd, buf, n, flags);
 }
 
@@ -343,6 +349,8 @@ static int pd_setsockopt(void *ud, int fd, int level, int name, const void *val,
 	struct pd *pd = ud;
 	pd_enter(pd);
 	int sfd = pd_sfd(pd, fd);
+	if (level == IPPROTO_TCP && name == TCP_FASTOPEN_CONNECT)
+		pd_load_sysctls(pd); /* Linux reads tcp_fastopen at the call */
 	int r = sfd < 0 ? -1 : synack_setsockopt(pd->st, sfd, level, name, val, len);
 	PD_RETURN(pd, r);
 }
