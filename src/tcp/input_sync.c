@@ -357,6 +357,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		   tp->snd_max != tp->snd_una) {
 		tcp_cc_on_dupack(tp); /* RFC 5681 2: a duplicate ACK */
 	}
+	tcp_cc_pkts_acked(tp, 0); /* an RTT sample from SACKed data (HyStart) */
 	tcp_sb_after_ack(tp, delivered, advanced); /* RFC 6675 recovery */
 	if (seq_leq(tp->snd_una, seg->ack))
 		ack_window(tp, seg);
