@@ -302,6 +302,8 @@ static void ack_window(struct tcp_sock *tp, const struct tcp_seg *seg)
 			tp->max_window = tp->snd_wnd;
 		tp->snd_wl1 = seg->seq;
 		tp->snd_wl2 = seg->ack;
+		if (old != tp->snd_wnd && tcp_unsent(tp))
+			tcp_cc_idle_check(tp); /* Linux tcp_ack_update_window */
 		if (old == 0 && tp->snd_wnd)
 			tcp_rearm_rtx(tp); /* leave persist mode */
 	}
