@@ -101,6 +101,11 @@ struct synack_config {
 				        * cookie, 0x400 every listener (RFC 7413) */
 	int tcp_moderate_rcvbuf;       /* 1: the receive buffer grows to the path (DRS) */
 	int tcp_fastopen_blackhole_timeout_sec; /* 0 */
+	int tcp_slow_start_after_idle; /* 1: cwnd restarts after an idle RTO (RFC 5681 4.1) */
+	/* "cubic": the congestion control new sockets get (Linux
+	 * net.ipv4.tcp_congestion_control); "reno" the other choice.
+	 * net.ipv4.tcp_available_congestion_control reads "reno cubic". */
+	char tcp_congestion_control[16];
 	/* "xxxxxxxx-xxxxxxxx-xxxxxxxx-xxxxxxxx[,backup]": the server's
 	 * cookie keys as 32-bit words; count 0 = a key derived from the seed. */
 	uint32_t tcp_fastopen_key[8];

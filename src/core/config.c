@@ -8,14 +8,20 @@
 
 #include <synack/synack.h>
 
+#include "tcp/cc.h"
+
 struct config_entry {
 	const char *name;       /* full sysctl name */
 	size_t offset;
 	unsigned count;         /* ints in the vector */
 	int min, max;
+	int kind;               /* CFG_INT, or a string setting */
 };
 
-#define CFG(name, field, n, lo, hi) {name, offsetof(struct synack_config, field), n, lo, hi}
+enum { CFG_INT, CFG_CA_NAME, CFG_CA_AVAILABLE };
+
+#define CFG(name, field, n, lo, hi) {name, offsetof(struct synack_config, field), n, lo, hi, CFG_INT}
+#define CFGS(name, kind) {name, 0, 0, 0, 0, kind}
 
 static const struct config_entry config_table[] = {
 	CFG("net.ipv4.ip_default_ttl", ip_default_ttl, 1, 1, 255),
@@ -61,6 +67,9 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_fastopen", tcp_fastopen, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_moderate_rcvbuf", tcp_moderate_rcvbuf, 1, 0, 1),
 	CFG("net.ipv4.tcp_fastopen_blackhole_timeout_sec", tcp_fastopen_blackhole_timeout_sec, 1, 0, INT_MAX),
+	CFG("net.ipv4.tcp_slow_start_after_idle", tcp_slow_start_after_idle, 1, 0, 1),
+	CFGS("net.ipv4.tcp_congestion_control", CFG_CA_NAME),
+	CFGS("net.ipv4.tcp_available_congestion_control", CFG_CA_AVAILABLE),
 	/* count 0: the key string (key_set, key_get) */
 	CFG("net.ipv4.tcp_fastopen_key", tcp_fastopen_key, 0, 0, 0),
 };
@@ -112,6 +121,45 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_tw_reuse_delay = 1000;
 	c->tcp_fastopen = 1;
 	c->tcp_moderate_rcvbuf = 1;
+	c->tcp_slow_start_after_idle = 1;
+	strcpy(c->tcp_congestion_control, "cubic");
+}
+
+/* Linux tcp_set_default_congestion_control: a registered name, else
+ * ENOENT; the available list is read-only (mode 0444: EACCES). */
+static int ca_set(struct synack_config *cfg, const struct config_entry *e, const char *value)
+{
+	if (e->kind == CFG_CA_AVAILABLE) {
+		errno = EACCES;
+		return -1;
+	}
+	char name[TCP_CA_NAME_MAX];
+	size_t n = strcspn(value, "\n"); /* proc_dostring stops at a newline */
+	if (n >= sizeof(name)) {
+		errno = ENOENT;
+		return -1;
+	}
+	memcpy(name, value, n);
+	name[n] = 0;
+	const struct tcp_cc_ops *ops = tcp_cc_find(name);
+	if (!ops) {
+		errno = ENOENT;
+		return -1;
+	}
+	snprintf(cfg->tcp_congestion_control, sizeof(cfg->tcp_congestion_control), "%s", ops->name);
+	return 0;
+}
+
+static int ca_get(const struct synack_config *cfg, const struct config_entry *e, char *buf,
+		  size_t len)
+{
+	const char *v = e->kind == CFG_CA_AVAILABLE ? tcp_cc_available()
+			: cfg->tcp_congestion_control[0] ? cfg->tcp_congestion_control : "cubic";
+	if (snprintf(buf, len, "%s", v) >= (int)len) {
+		errno = ERANGE;
+		return -1;
+	}
+	return 0;
 }
 
 /* Accept "net.ipv4.x", "net/ipv4/x" and the bare "x". */
@@ -190,6 +238,8 @@ int synack_config_set(struct synack_config *cfg, const char *name, const char *v
 		errno = ENOENT;
 		return -1;
 	}
+	if (e->kind != CFG_INT)
+		return ca_set(cfg, e, value);
 	if (e->count == 0)
 		return key_set(cfg, value);
 	int vals[3];
@@ -226,6 +276,8 @@ int synack_config_get(const struct synack_config *cfg, const char *name, char *b
 		errno = ENOENT;
 		return -1;
 	}
+	if (e->kind != CFG_INT)
+		return ca_get(cfg, e, buf, len);
 	if (e->count == 0)
 		return key_get(cfg, buf, len);
 	const int *v = (const int *)((const char *)cfg + e->offset);

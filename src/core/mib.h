@@ -62,6 +62,10 @@
 	X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \
 	X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
 	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
+	X(TCP_HYSTART_TRAIN_DETECT, "TcpExtTCPHystartTrainDetect") \
+	X(TCP_HYSTART_TRAIN_CWND, "TcpExtTCPHystartTrainCwnd") \
+	X(TCP_HYSTART_DELAY_DETECT, "TcpExtTCPHystartDelayDetect") \
+	X(TCP_HYSTART_DELAY_CWND, "TcpExtTCPHystartDelayCwnd") \
 	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \
 	X(TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard") \
 	X(TCP_SACK_RENEGING, "TcpExtTCPSACKReneging") \

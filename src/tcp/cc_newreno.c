@@ -1,18 +1,12 @@
 /*
- * Congestion control: slow start and congestion avoidance (RFC 5681),
- * fast retransmit and NewReno recovery (RFC 6582). Windows in segments,
- * as Linux counts them; initial window 10 (RFC 6928).
+ * Loss recovery without SACK: fast retransmit on the third duplicate ACK,
+ * limited transmit (RFC 3042) before it, and NewReno recovery (RFC 6582)
+ * with its window inflation and partial-ACK deflation; and the window
+ * after a retransmission timeout. How much the window is cut (ssthresh)
+ * and how it grows outside recovery belong to the connection's congestion
+ * control (cc.h: reno or cubic), as in Linux. Windows in segments.
  */
 #include "tcp/tcp.h"
-
-void tcp_cc_init(struct tcp_sock *tp)
-{
-	tp->cwnd = TCP_INIT_CWND;
-	tp->ssthresh = 0x7fffffff;
-	tp->cwnd_cnt = 0;
-	tp->dupacks = 0;
-	tp->in_recovery = false;
-}
 
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 {
@@ -20,14 +14,9 @@ uint32_t tcp_packets_in_flight(const struct tcp_sock *tp)
 	return (bytes + tp->mss - 1) / tp->mss;
 }
 
-static uint32_t half_flight(const struct tcp_sock *tp)
-{
-	uint32_t f = tcp_packets_in_flight(tp) / 2;
-	return f < 2 ? 2 : f; /* RFC 5681 (4) */
-}
-
 void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 {
+	tcp_cc_pkts_acked(tp, (acked + tp->mss - 1) / tp->mss); /* HyStart's RTT sample */
 	/* Segments that brought duplicate ACKs were delivered then; the
 	 * ACK that covers them delivers the rest, at least one (Linux
 	 * tcp_remove_reno_sacks: cwnd grows by what was delivered). */
@@ -41,7 +30,7 @@ void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 		if (seq_geq(tp->snd_una, tp->recover)) {
 			/* Full acknowledgment (RFC 6582 3.2 step 3). */
 			tp->in_recovery = false;
-			tp->cwnd = tp->ssthresh;
+			tcp_cc_end_reduction(tp);
 		} else {
 			/* Partial ACK: resend the next hole, deflate (step 4).
 			 * Linux counts each resend in recovery as TCPFastRetrans. */
@@ -52,16 +41,9 @@ void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 		}
 		return;
 	}
-	if (tp->cwnd < tp->ssthresh) {
-		tp->cwnd += delivered_segs ? delivered_segs : 1; /* slow start, RFC 5681 3.1 */
-		return;
-	}
-	/* Congestion avoidance: one segment per window of ACKed segments. */
-	tp->cwnd_cnt += (acked + tp->mss - 1) / tp->mss;
-	if (tp->cwnd_cnt >= tp->cwnd) {
-		tp->cwnd_cnt -= tp->cwnd;
-		tp->cwnd++;
-	}
+	/* Linux tcp_cong_avoid with acked_sacked: the algorithm grows the
+	 * window (slow start, then reno's or cubic's increase). */
+	tcp_cong_avoid(tp, tp->snd_una, delivered_segs ? delivered_segs : 1);
 }
 
 void tcp_cc_on_dupack(struct tcp_sock *tp)
@@ -90,7 +72,10 @@ void tcp_cc_on_dupack(struct tcp_sock *tp)
 	 * window already being recovered. */
 	if (seq_lt(tp->snd_una, tp->recover) && tp->recover != 0)
 		return;
-	tp->ssthresh = half_flight(tp);
+	/* Linux tcp_init_cwnd_reduction: the algorithm's ssthresh. */
+	tp->prior_cwnd = tp->cwnd;
+	tp->ssthresh = tcp_cc_ssthresh(tp);
+	tp->cwnd_cnt = 0;
 	tp->recover = tp->snd_max;
 	tp->in_recovery = true;
 	MIB_INC(st, TCP_RENO_RECOVERY);
@@ -99,13 +84,27 @@ void tcp_cc_on_dupack(struct tcp_sock *tp)
 	tp->cwnd = tp->ssthresh + 3;
 }
 
+/*
+ * Linux tcp_enter_loss: a new ssthresh from the algorithm unless this
+ * timeout continues a loss episode or a recovery still under way (Linux
+ * keeps the threshold of the first reduction then); the window drops to
+ * one segment and the algorithm is told (CA_EVENT_LOSS, TCP_CA_Loss).
+ */
 void tcp_cc_on_rto(struct tcp_sock *tp)
 {
-	tp->ssthresh = half_flight(tp);
+	bool loss = tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
+	if ((!tp->in_recovery && !loss) || !seq_lt(tp->snd_una, tp->recover) ||
+	    (loss && tp->retransmits == 0)) {
+		tp->prior_cwnd = tp->cwnd;
+		tp->ssthresh = tcp_cc_ssthresh(tp);
+		tcp_cc_event(tp, CA_EVENT_LOSS);
+	}
 	tp->cwnd = 1;
 	tp->cwnd_cnt = 0;
+	tp->snd_cwnd_stamp = tp->sk.st->now;
 	tp->dupacks = 0;
 	tp->in_recovery = false;
 	tp->recover = tp->snd_max;
 	tcp_sb_on_rto(tp);
+	tcp_cc_set_state(tp, CA_ST_LOSS);
 }

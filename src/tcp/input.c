@@ -129,6 +129,12 @@ void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->recv_inq = lsn->recv_inq;
 	c->sk.zerocopy = lsn->sk.zerocopy;
 	c->sk.mark = lsn->sk.mark;
+	/* Linux tcp_ca_openreq_child: TCP_CONGESTION on the listener
+	 * carries over; otherwise the child takes the default. */
+	if (lsn->ca_setsockopt) {
+		c->ca_ops = lsn->ca_ops;
+		c->ca_setsockopt = true;
+	}
 	tcp_bind_inherit(c, lsn); /* the child holds the listener's port too */
 }
 

@@ -302,6 +302,8 @@ static void ack_window(struct tcp_sock *tp, const struct tcp_seg *seg)
 			tp->max_window = tp->snd_wnd;
 		tp->snd_wl1 = seg->seq;
 		tp->snd_wl2 = seg->ack;
+		if (old != tp->snd_wnd && tcp_unsent(tp))
+			tcp_cc_idle_check(tp); /* Linux tcp_ack_update_window */
 		if (old == 0 && tp->snd_wnd)
 			tcp_rearm_rtx(tp); /* leave persist mode */
 	}
@@ -357,6 +359,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		   tp->snd_max != tp->snd_una) {
 		tcp_cc_on_dupack(tp); /* RFC 5681 2: a duplicate ACK */
 	}
+	tcp_cc_pkts_acked(tp, 0); /* an RTT sample from SACKed data (HyStart) */
 	tcp_sb_after_ack(tp, delivered, advanced); /* RFC 6675 recovery */
 	if (seq_leq(tp->snd_una, seg->ack))
 		ack_window(tp, seg);

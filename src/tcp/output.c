@@ -145,6 +145,7 @@ static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 		ring_peek(&tp->sndq, seq - tcp_sndq_seq(tp), st->scratch, len);
 		seg.data = st->scratch;
 		seg.len = len;
+		tcp_cc_data_sent(tp); /* before lsndtime moves: CA_EVENT_TX_START */
 		tp->last_data_sent = st->now;
 		tcp_event_data_sent(tp);
 	}
@@ -383,6 +384,12 @@ void tcp_output(struct tcp_sock *tp)
 	if (can_send_data(tp)) {
 		bool pending = tcp_chrono_pending(tp);
 		sent = send_data(tp) > 0;
+		/* Linux tcp_write_xmit: is_cwnd_limited once in flight
+		 * reaches the cwnd; then tcp_cwnd_validate. */
+		uint32_t in_flight = (tcp_sb_in_flight(tp) + tp->mss - 1) / tp->mss;
+		bool cwnd_limited = in_flight >= tp->cwnd;
+		if (sent || cwnd_limited)
+			tcp_cwnd_validate(tp, cwnd_limited);
 		sent |= send_fin(tp);
 		tcp_chrono_xmit(tp, pending, sent);
 	}

@@ -50,6 +50,7 @@ void tcp_rtt_sample2(struct tcp_sock *tp, uint32_t r, uint32_t ca)
 		ca = 1;
 	if (ca < tp->min_rtt_us)
 		tp->min_rtt_us = ca;
+	tp->ca_rtt_us = ca < INT32_MAX ? (int32_t)ca : INT32_MAX; /* for pkts_acked (cc.c) */
 	rtt_estimate(tp, r);
 }
 

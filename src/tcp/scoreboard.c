@@ -272,14 +272,14 @@ static void retransmit_holes(struct tcp_sock *tp)
 	}
 }
 
-/* Linux tcp_enter_recovery + tcp_init_cwnd_reduction. ssthresh is
- * Linux's tcp_reno_ssthresh, max(cwnd / 2, 2); RecoverFS is the cwnd
- * before (Linux prior_cwnd). */
+/* Linux tcp_enter_recovery + tcp_init_cwnd_reduction. ssthresh is the
+ * congestion control's (cc.h: reno max(cwnd / 2, 2), cubic 0.7 cwnd);
+ * RecoverFS is the cwnd before (Linux prior_cwnd). */
 static void enter_recovery(struct tcp_sock *tp)
 {
 	MIB_INC(tp->sk.st, TCP_SACK_RECOVERY);
 	tp->prior_cwnd = tp->cwnd;
-	tp->ssthresh = tp->cwnd / 2 < 2 ? 2 : tp->cwnd / 2;
+	tp->ssthresh = tcp_cc_ssthresh(tp);
 	tp->prr_delivered = 0;
 	tp->prr_out = 0;
 	tp->recover = tp->snd_max;
@@ -300,8 +300,7 @@ void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 			/* RFC 6675 5 / Linux tcp_end_cwnd_reduction: done. */
 			tp->sack_recovery = false;
 			tp->in_recovery = false;
-			tp->cwnd = tp->ssthresh;
-			tp->cwnd_cnt = 0;
+			tcp_cc_end_reduction(tp);
 			return;
 		}
 		prr_step(tp, delivered, advanced);

@@ -338,6 +338,7 @@ static ssize_t tcp_send_locked(struct sock *sk, const struct iovec *iov, size_t 
 		return fail(EAGAIN); /* our limit on queued records */
 	if ((flags & MSG_EOR) && !tp->eor && !(tp->eor = malloc(TCP_EOR_MAX * sizeof(*tp->eor))))
 		return fail(ENOBUFS);
+	tcp_cc_idle_check(tp); /* Linux tcp_skb_entail: slow start after idle */
 	bool cleared = tcp_write_begin(tp);
 	uint32_t took = append_iov(tp, iov, iovcnt, n, zc);
 	tcp_chrono_sendmsg(tp, took, n);

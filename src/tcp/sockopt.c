@@ -48,6 +48,15 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 	if (name == TCP_FASTOPEN || name == TCP_FASTOPEN_CONNECT || name == TCP_FASTOPEN_KEY ||
 	    name == TCP_FASTOPEN_NO_COOKIE)
 		return tcp_fastopen_setsockopt(tp, name, val, len);
+	if (name == TCP_CONGESTION) {
+		/* Linux: at most TCP_CA_NAME_MAX - 1 bytes, not necessarily
+		 * NUL-terminated; an unknown name is ENOENT. */
+		char ca_name[TCP_CA_NAME_MAX] = {0};
+		if (!val || len < 1)
+			return fail(EINVAL);
+		memcpy(ca_name, val, len < TCP_CA_NAME_MAX - 1 ? len : TCP_CA_NAME_MAX - 1);
+		return tcp_cc_set(tp, ca_name);
+	}
 	if (sockopt_get_int(val, len, &v) < 0)
 		return -1;
 	switch (name) {
@@ -273,6 +282,18 @@ int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *l
 					       : tp->linger2 ? tp->linger2 : sk->st->cfg.tcp_fin_timeout);
 	case TCP_DEFER_ACCEPT:
 		return sockopt_put_int(val, len, tcp_defer_retrans_to_secs(tp->defer_accept));
+	case TCP_CONGESTION: {
+		/* Linux: min(len, TCP_CA_NAME_MAX) bytes of the NUL-padded
+		 * name; len becomes that. */
+		char ca_name[TCP_CA_NAME_MAX] = {0};
+		if ((int)*len < 0)
+			return fail(EINVAL);
+		strncpy(ca_name, tp->ca_ops->name, TCP_CA_NAME_MAX - 1);
+		socklen_t n = *len < TCP_CA_NAME_MAX ? *len : TCP_CA_NAME_MAX;
+		memcpy(val, ca_name, n);
+		*len = n;
+		return 0;
+	}
 	case TCP_INFO: {
 		struct synack_tcp_info ti;
 		fill_info(tp, &ti);

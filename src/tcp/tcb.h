@@ -13,6 +13,7 @@
 #include "core/timer.h"
 #include "socket/sock.h"
 #include "tcp/buf.h"
+#include "tcp/cc.h"
 #include "tcp/options.h"
 #include "wire/tcp.h"
 
@@ -141,7 +142,18 @@ struct tcp_sock {
 	synack_time_t retrans_stamp;     /* first unacked transmission, 0 = none */
 	unsigned total_retrans;
 	uint32_t cwnd, ssthresh;         /* segments */
-	uint32_t cwnd_cnt;
+	uint32_t cwnd_cnt;               /* Linux snd_cwnd_cnt */
+	/* Congestion control (cc.h): the algorithm, whether TCP_CONGESTION
+	 * chose it (Linux icsk_ca_setsockopt), and its private state. */
+	const struct tcp_cc_ops *ca_ops;
+	bool ca_setsockopt;
+	uint64_t ca_priv[TCP_CA_PRIV_U64];
+	int32_t ca_rtt_us;               /* this ACK's RTT for pkts_acked, -1 = none */
+	/* Linux tcp_cwnd_validate (cc.c): was the cwnd the limit in the
+	 * last window, the most in flight then, and RFC 2861's use record. */
+	bool is_cwnd_limited;
+	uint32_t max_packets_out, cwnd_usage_seq, snd_cwnd_used;
+	synack_time_t snd_cwnd_stamp;
 	unsigned dupacks;
 	bool in_recovery;
 	uint32_t recover;

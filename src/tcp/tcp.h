@@ -378,14 +378,37 @@ void tcp_rtt_sample2(struct tcp_sock *tp, uint32_t rtt_us, uint32_t ca_rtt_us);
 uint32_t tcp_rto_min(const struct tcp_sock *tp);
 uint32_t tcp_rto_max(const struct tcp_sock *tp);
 
-/* ---- cc_newreno.c: RFC 5681 + RFC 6582 --------------------------------- */
-void tcp_cc_init(struct tcp_sock *tp);
-/* SND.UNA advanced by acked bytes. */
+/* ---- cc_newreno.c: recovery without SACK (RFC 5681 3.2, RFC 6582) ---- */
+/* SND.UNA advanced by acked bytes (with SACK: bytes delivered). */
 void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked);
 /* A duplicate ACK (3.2 of RFC 5681). */
 void tcp_cc_on_dupack(struct tcp_sock *tp);
+/* The retransmission timer fired (Linux tcp_enter_loss). */
 void tcp_cc_on_rto(struct tcp_sock *tp);
+/* Segments between SND.UNA and SND.MAX (Linux packets_out). */
 uint32_t tcp_packets_in_flight(const struct tcp_sock *tp);
+
+/* ---- cc.c: congestion control glue (cc.h has the algorithms' side) ---- */
+/* cwnd 10, ssthresh infinite, the algorithm (the default for a new
+ * socket) initialised: at creation and at the end of the handshake. */
+void tcp_cc_init(struct tcp_sock *tp);
+/* The algorithm's ssthresh for a reduction starting now. */
+uint32_t tcp_cc_ssthresh(struct tcp_sock *tp);
+void tcp_cc_set_state(struct tcp_sock *tp, enum tcp_ca_st s);
+void tcp_cc_event(struct tcp_sock *tp, enum tcp_ca_event ev);
+/* Grow the window for acked segments delivered (Linux tcp_cong_avoid). */
+void tcp_cong_avoid(struct tcp_sock *tp, uint32_t ack, uint32_t acked);
+/* The ACK's RTT sample (tp->ca_rtt_us, from rack.c) and pkts segments
+ * acked go to the algorithm, once per ACK. */
+void tcp_cc_pkts_acked(struct tcp_sock *tp, uint32_t pkts);
+/* Recovery ended: cwnd = ssthresh (Linux tcp_end_cwnd_reduction). */
+void tcp_cc_end_reduction(struct tcp_sock *tp);
+/* After tcp_output sent or found the cwnd full (Linux tcp_cwnd_validate). */
+void tcp_cwnd_validate(struct tcp_sock *tp, bool is_cwnd_limited);
+/* A write queues data: slow start after idle (tcp_slow_start_after_idle). */
+void tcp_cc_idle_check(struct tcp_sock *tp);
+/* Data is about to leave: CA_EVENT_TX_START if nothing is in flight. */
+void tcp_cc_data_sent(struct tcp_sock *tp);
 
 /* ---- socket.c: the socket operations of TCP ---------------------------- */
 extern const struct proto_ops tcp_proto_ops;

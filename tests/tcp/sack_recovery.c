@@ -27,13 +27,17 @@ static struct tcp_info info_of(struct scn *t, int fd)
  * after each flight, long before the scripted SACKs, and RACK's
  * reordering timer (RFC 8985 6, tcp_recovery 1) 3 ms after a SACK, so
  * both are off here (net.ipv4.tcp_early_retrans = 0, tcp_recovery = 0);
- * tests/tcp/tlp.c and tests/tcp/rack.c cover them. */
+ * tests/tcp/tlp.c and tests/tcp/rack.c cover them. The figures below are
+ * PRR's with Reno's halving (ssthresh = cwnd / 2, RFC 6937's examples),
+ * so these connections run "reno" as a script would set it with
+ * net.ipv4.tcp_congestion_control; tests/tcp/cubic.c checks cubic's 0.7. */
 static struct scn *scn_no_tlp(void)
 {
 	struct synack_config cfg;
 	synack_config_default(&cfg);
 	cfg.tcp_early_retrans = 0;
 	cfg.tcp_recovery = 0;
+	assert_int_equal(synack_config_set(&cfg, "net.ipv4.tcp_congestion_control", "reno"), 0);
 	return scn_new(&cfg);
 }
 
