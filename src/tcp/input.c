@@ -111,6 +111,11 @@ void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->sk.keepalive = lsn->sk.keepalive;
 	c->sk.sndbuf = lsn->sk.sndbuf;
 	c->sk.rcvbuf = lsn->sk.rcvbuf;
+	/* Linux sk_userlocks: SO_SNDBUF/SO_RCVBUF set on the listener stay
+	 * fixed on the child (no autotuning; the clamp and shift its SYN-ACK
+	 * announced). */
+	c->sk.sndbuf_locked = lsn->sk.sndbuf_locked;
+	c->sk.rcvbuf_locked = lsn->sk.rcvbuf_locked;
 	c->sndbuf = lsn->sndbuf;
 	c->nodelay = lsn->nodelay;
 	c->user_mss = lsn->user_mss;

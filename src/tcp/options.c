@@ -76,9 +76,15 @@ void tcp_select_initial_window(const struct synack_config *cfg, uint32_t space, 
 		space = *clamp;
 	if (mss && space > mss)
 		space -= space % mss;
-	/* Not capped at 65535 (Linux 5.5+): the SYN's field shows at most
-	 * that, the rest counts from the first ACK on. */
-	*rcv_wnd = space;
+	/* With window scaling not capped at 65535 (Linux 5.5+): the SYN's
+	 * field shows at most that, the rest counts from the first ACK on.
+	 * Without it, capped here: Linux leaves tp->rcv_wnd above 65535 too,
+	 * but on a real device its scaling_ratio then rises above 50% and
+	 * tcp_set_window_clamp lifts the clamp past it, so its offers catch
+	 * up and the every-second-segment ACK fires (packetdrill
+	 * ioctl-siocinq-fin); at our fixed 50% an uncapped first window would
+	 * hold that ACK back for the first ~200 KB. */
+	*rcv_wnd = wscale_ok || space < 65535 ? space : 65535;
 	*rcv_wscale = 0;
 	if (wscale_ok) {
 		/* Room for the largest buffer autotuning may reach. */
@@ -164,6 +170,8 @@ void tcp_opts_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->rcv_wscale = 0;
 		if (tp->window_clamp > 65535)
 			tp->window_clamp = 65535;
+		if (tp->rcv_wnd_init > 65535) /* as tcp_select_initial_window */
+			tp->rcv_wnd_init = 65535;
 	}
 	uint32_t mss = tp->rx_opt.mss;
 	if (mss > tp->advmss)
