@@ -13,7 +13,7 @@
  * ACKs (2 if that is 0), never lowering one already granted. */
 void tcp_enter_quickack_mode(struct tcp_sock *tp)
 {
-	uint32_t q = tp->rcvbuf / (2u * tp->rcv_mss);
+	uint32_t q = (tp->rcv_adv - tp->rcv_wup) / (2u * tp->rcv_mss); /* Linux tp->rcv_wnd */
 	if (q == 0)
 		q = 2;
 	if (q > TCP_MAX_QUICKACKS)
@@ -70,15 +70,35 @@ static uint32_t delack_timeout(const struct tcp_sock *tp)
 
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 {
-	struct synack_stack *st = tp->sk.st;
 	if (!in_order) {
 		tp->ack_now = true;
 		return;
 	}
-	(void)len;
 	ato_on_data(tp);
-	/* Linux tcp_in_quickack_mode: no quick ACKs in pingpong mode;
-	 * tcp_dec_quickack_mode: the last one deflates ato. */
+	/* Linux tcp_event_data_recv: segments of 128 bytes or more let the
+	 * window grow (window.c). */
+	if (len >= 128)
+		tcp_grow_window(tp, len);
+	tp->ack_sched = true;
+}
+
+/*
+ * Linux __tcp_ack_snd_check, once the segment (data, then FIN) is done:
+ * ACK now in quick-ACK mode (not in pingpong mode, which a FIN in
+ * ESTABLISHED enters: tcp_fin), or when over one rcv_mss is unacked and
+ * the window the buffer allows has not fallen below the last offer (an
+ * unread queue otherwise waits for the timer or the read); else arm the
+ * delayed-ACK timer.
+ */
+void tcp_ack_snd_check(struct tcp_sock *tp)
+{
+	struct synack_stack *st = tp->sk.st;
+	if (!tp->ack_sched)
+		return;
+	tp->ack_sched = false;
+	if (tp->ack_now)
+		return;
+	/* tcp_dec_quickack_mode: the last quick ACK deflates ato. */
 	if (tp->quickack && !tp->pingpong) {
 		if (--tp->quickack == 0)
 			tp->ato_us = TCP_DELACK_MIN_US;
@@ -86,13 +106,20 @@ void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len)
 		return;
 	}
 	if (tp->rcv_nxt - tp->rcv_wup > tp->rcv_mss) {
-		tp->ack_now = true;
-		return;
+		uint32_t lowat = tp->sk.rcvlowat ? (uint32_t)tp->sk.rcvlowat : 1;
+		if (rcvq_len(&tp->rcvq) < lowat || tcp_new_window(tp) >= tp->rcv_adv - tp->rcv_wup) {
+			tp->ack_now = true;
+			return;
+		}
 	}
 	if (!timer_armed(&tp->delack_timer)) {
+		/* On jiffies (HZ 1000): an ato of 0 (no data seen yet, e.g. a
+		 * bare FIN) still waits for the next tick. */
+		uint64_t at = (st->now + delack_timeout(tp) + 999) / 1000;
+		if (at <= st->now / 1000)
+			at = st->now / 1000 + 1;
 		tp->delack_pending = true;
-		timer_arm(&st->wheel, &tp->delack_timer,
-			  (st->now + delack_timeout(tp) + 999) / 1000);
+		timer_arm(&st->wheel, &tp->delack_timer, at);
 	}
 }
 

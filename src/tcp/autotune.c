@@ -17,9 +17,10 @@
  * what the application took in that RTT; when that beats the last
  * measure, the buffer grows to twice it plus 16 segments, plus twice the
  * growth ratio of that (a sender in slow start doubles per RTT), up to
- * tcp_rmem[2]. The window follows the buffer (tcp_select_window), so a
- * fast reader over a long path opens the window the path needs, and a
- * slow one keeps the memory small. SO_RCVBUF turns it off, as in Linux.
+ * tcp_rmem[2]. The window clamp follows the buffer and rcv_ssthresh
+ * grows towards it as data arrives (window.c), so a fast reader over a
+ * long path opens the window the path needs, and a slow one keeps the
+ * memory small. SO_RCVBUF turns it off, as in Linux.
  */
 #include "tcp/tcp.h"
 
@@ -59,10 +60,13 @@ static uint32_t copied_seq(const struct tcp_sock *tp)
 void tcp_rcvbuf_init(struct tcp_sock *tp)
 {
 	uint32_t space = TCP_INIT_CWND * (uint32_t)tp->advmss;
-	uint32_t wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
+	uint32_t wnd = tp->rcv_adv - tp->rcv_wup; /* Linux tp->rcv_wnd */
+	tcp_init_rcv_window(tp);
 	/* Linux tcp_init_buffer_space: min(rcv_ssthresh, rcv_wnd, 10 MSS). */
-	if (wnd && wnd < space)
+	if (wnd < space)
 		space = wnd;
+	if (tp->rcv_ssthresh < space)
+		space = tp->rcv_ssthresh;
 	tp->rcvq_space = space;
 	tp->rcvq_seq = copied_seq(tp);
 	tp->rcvq_time = tp->sk.st->now;
@@ -121,17 +125,17 @@ static void rcvbuf_grow(struct tcp_sock *tp, uint32_t copied, uint32_t old)
 	uint64_t win = ((uint64_t)copied << 1) + 16u * tp->advmss;
 	win += (win * (copied - old) / (old ? old : 1)) << 1;
 	uint64_t cap = (uint64_t)cfg->tcp_rmem[2];
-	/* SO_RCVBUF reports the doubled figure (Linux tcp_space_from_win at
-	 * its default 50% ratio); the data the queue may hold is the window. */
+	/* The buffer for that window (Linux tcp_space_from_win at the 50%
+	 * ratio), at most tcp_rmem[2]; the clamp follows it (Linux
+	 * tcp_rcv_space_adjust), and rcv_ssthresh grows to it as data
+	 * arrives (tcp_grow_window). */
 	uint64_t space = win << 1;
 	if (space > cap)
 		space = cap;
-	if (space > (uint64_t)tp->sk.rcvbuf)
+	if (space > (uint64_t)tp->sk.rcvbuf) {
 		tp->sk.rcvbuf = (int)space;
-	if (win > cap)
-		win = cap;
-	if (win > tp->rcvbuf)
-		tp->rcvbuf = (uint32_t)win;
+		tp->window_clamp = tcp_full_space(tp);
+	}
 }
 
 void tcp_rcvbuf_after_read(struct tcp_sock *tp)

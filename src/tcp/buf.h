@@ -56,5 +56,13 @@ void rcvq_consume(struct rcvq *q, uint32_t n);
 void rcvq_free(struct rcvq *q);
 /* Readable in-order bytes. */
 static inline uint32_t rcvq_len(const struct rcvq *q) { return q ? q->r.len : 0; }
+/* Bytes held out of order (they take buffer space as Linux's ofo skbs do). */
+static inline uint32_t rcvq_ooo_bytes(const struct rcvq *q)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < q->nooo; i++)
+		n += q->ooo[i].end - q->ooo[i].start;
+	return n;
+}
 
 #endif

@@ -134,7 +134,7 @@ static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg 
 	tcp_established_init(c); /* Linux tcp_init_transfer */
 	if (seg->len) {
 		uint32_t adv = 0;
-		rcvq_write(&c->rcvq, c->rcvbuf, 0, seg->data, seg->len, &adv);
+		rcvq_write(&c->rcvq, tcp_full_space(c), 0, seg->data, seg->len, &adv);
 		c->rcv_nxt += adv;
 		c->bytes_received = adv;
 		c->data_segs_in = adv ? 1 : 0;

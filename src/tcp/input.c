@@ -111,8 +111,12 @@ void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->sk.keepalive = lsn->sk.keepalive;
 	c->sk.sndbuf = lsn->sk.sndbuf;
 	c->sk.rcvbuf = lsn->sk.rcvbuf;
+	/* Linux sk_userlocks: SO_SNDBUF/SO_RCVBUF set on the listener stay
+	 * fixed on the child (no autotuning; the clamp and shift its SYN-ACK
+	 * announced). */
+	c->sk.sndbuf_locked = lsn->sk.sndbuf_locked;
+	c->sk.rcvbuf_locked = lsn->sk.rcvbuf_locked;
 	c->sndbuf = lsn->sndbuf;
-	c->rcvbuf = lsn->rcvbuf;
 	c->nodelay = lsn->nodelay;
 	c->user_mss = lsn->user_mss;
 	c->linger2 = lsn->linger2;
@@ -196,6 +200,9 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tcp_timers_stop(tp);
 		tp->retransmits = 0;
 		tp->retrans_stamp = 0;
+		/* Our SYN's whole first window counts as offered (Linux
+		 * tp->rcv_wnd from tcp_connect_init). */
+		tp->rcv_adv = tp->rcv_nxt + tp->rcv_wnd_init;
 		tcp_set_state(tp, SYNACK_ESTABLISHED, "SYN,ACK received");
 		tcp_established_init(tp);
 		/* Linux (unlike the RFC's sixth step) frees a SYN-ACK's data and

@@ -421,7 +421,7 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 	uint32_t advanced;
 	bool in_order = off == 0;
 	bool held = tcp_sack_dup_check(tp, seg->seq, seg->len); /* RFC 2883 4.1.2 */
-	if (!rcvq_write(&tp->rcvq, tp->rcvbuf, off, seg->data, seg->len, &advanced)) {
+	if (!rcvq_write(&tp->rcvq, tcp_full_space(tp), off, seg->data, seg->len, &advanced)) {
 		DROP(st, TCP_OFO_DROP, "out-of-order queue full");
 		tp->ack_now = true;
 		return V_CONTINUE;
@@ -451,13 +451,19 @@ static enum verdict fin_arrives(struct tcp_sock *tp)
 	tp->rcv_nxt++;
 	tp->fin_rcvd = true;
 	tp->ooo_fin = false;
-	tp->ack_now = true;
 	switch (tp->state) {
 	case SYNACK_SYN_RECV:
 	case SYNACK_ESTABLISHED:
+		/* Linux tcp_fin: CLOSE-WAIT in pingpong mode, so the FIN's
+		 * ACK waits (delayed ACK) for our reply or close() to carry
+		 * it, unless over one segment is unacked or a hole was filled
+		 * (tcp_ack_snd_check). */
+		tp->pingpong = true;
+		tp->ack_sched = true;
 		tcp_set_state(tp, SYNACK_CLOSE_WAIT, "FIN received");
 		break;
 	case SYNACK_FIN_WAIT1:
+		tp->ack_now = true; /* Linux tcp_fin: tcp_send_ack at once */
 		if (fin_acked(tp)) {
 			tcp_set_state(tp, SYNACK_TIME_WAIT, "FIN received (our FIN acked)");
 		} else {
@@ -465,9 +471,11 @@ static enum verdict fin_arrives(struct tcp_sock *tp)
 		}
 		break;
 	case SYNACK_FIN_WAIT2:
+		tp->ack_now = true;
 		tcp_set_state(tp, SYNACK_TIME_WAIT, "FIN received");
 		break;
 	default:
+		tp->ack_now = true;
 		break;
 	}
 	sock_wakeup(&tp->sk);
@@ -538,6 +546,7 @@ void tcp_in_synchronized(struct tcp_sock *tp, const struct tcp_seg *in)
 			tcp_send_ack(tp);
 		break;
 	case V_CONTINUE:
+		tcp_ack_snd_check(tp);
 		tcp_output(tp);
 		break;
 	}

@@ -34,30 +34,36 @@ static uint16_t peer_mss(const struct tcp_sock *lsn, const struct tcp_seg *seg)
 	return mss;
 }
 
-/* The window of our SYN-ACK: what the child will take as offered (the
- * same rule as tcp_send_syn and options.c init_rcv_window): Linux's first
- * window when the peer scales or stamps, else tcp_select_window's. */
-static uint16_t synack_window(struct tcp_sock *lsn, const struct tcp_syn_opts *o)
+/* Our first window to a request (Linux tcp_openreq_init_rwin): the
+ * listener's buffer space rounded down to our MSS (less the timestamps'
+ * 12 bytes if they ride along), e.g. 64240, or 65160 with timestamps.
+ * The child takes it whole as offered (options.c does the same sum);
+ * the SYN-ACK's field shows at most 65535 of it. *ws: our shift. */
+static uint32_t synack_window(struct tcp_sock *lsn, const struct tcp_syn_opts *o, uint8_t *ws)
 {
-	uint32_t wnd;
-	if (o->wscale_ok || o->ts_ok) {
-		const struct synack_config *cfg = &lsn->sk.st->cfg;
-		uint32_t space = tcp_win_from_space((uint32_t)lsn->sk.rcvbuf);
-		uint32_t clamp = lsn->sk.rcvbuf_locked ? space : 0;
-		uint8_t ws;
-		tcp_select_initial_window(cfg, space, tcp_adv_mss(lsn) - (o->ts_ok ? TCP_TS_ALIGNED : 0),
-					  o->wscale_ok, &clamp, &wnd, &ws);
-	} else {
-		wnd = tcp_select_window(lsn);
-	}
-	return (uint16_t)(wnd > 65535 ? 65535 : wnd);
+	const struct synack_config *cfg = &lsn->sk.st->cfg;
+	uint32_t space = tcp_full_space(lsn), wnd;
+	uint32_t clamp = lsn->sk.rcvbuf_locked ? space : 0;
+	uint8_t shift;
+	tcp_select_initial_window(cfg, space, tcp_adv_mss(lsn) - (o->ts_ok ? TCP_TS_ALIGNED : 0),
+				  o->wscale_ok, &clamp, &wnd, &shift);
+	if (ws)
+		*ws = shift;
+	return wnd;
+}
+
+/* A window field: at most 65535 (a SYN-ACK's is never scaled). */
+static uint16_t synack_field(uint32_t wnd)
+{
+	return (uint16_t)(wnd < 65535 ? wnd : 65535);
 }
 
 /* What a child is made from: a request, or a cookie ACK. */
 struct child_init {
 	uint32_t irs, iss;
 	struct tcp_syn_opts opts;
-	uint16_t snd_wnd, rcv_wnd;
+	uint16_t snd_wnd;
+	uint32_t rcv_wnd;
 	uint64_t snt_synack;     /* when the SYN-ACK left, if timed (a request's) */
 	bool timed;
 	unsigned num_retrans;
@@ -144,7 +150,8 @@ static void send_cookie_synack(struct tcp_sock *lsn, const struct tcp_seg *syn)
 	struct tcp_seg seg = {
 		.saddr = syn->daddr, .daddr = syn->saddr, .sport = syn->dport, .dport = syn->sport,
 		.seq = syncookie_make(st->cookie_key, &tu, syn->seq, syncookie_minute(st->now), idx),
-		.ack = syn->seq + 1, .flags = TCP_SYN | TCP_ACK, .wnd = synack_window(lsn, &o),
+		.ack = syn->seq + 1, .flags = TCP_SYN | TCP_ACK,
+		.wnd = synack_field(synack_window(lsn, &o, NULL)),
 	};
 	tcp_syn_options_of(lsn, &seg.opt);
 	seg.opt.has_ts = seg.opt.has_ts && o.ts_ok;
@@ -222,7 +229,7 @@ void tcp_conn_request(struct tcp_sock *lsn, const struct tcp_seg *seg, uint32_t 
 	tcp_syn_opts_take(&req->opts, &st->cfg, &seg->opt, NULL);
 	req->opts.mss = peer_mss(lsn, seg);
 	req->snd_wnd = seg->wnd;
-	req->rcv_wnd = synack_window(lsn, &req->opts);
+	req->rcv_wnd = synack_window(lsn, &req->opts, NULL);
 	struct tcp_opts foc;
 	if (tcp_fastopen_try(lsn, seg, req, &foc))
 		return; /* a Fast Open child took the SYN and its data */
@@ -265,7 +272,7 @@ static bool cookie_ack(struct tcp_sock *lsn, const struct tcp_seg *seg)
 		ci.opts.wscale_ok = co.wscale_ok;
 		ci.opts.snd_wscale = co.wscale;
 	}
-	ci.rcv_wnd = synack_window(lsn, &ci.opts);
+	ci.rcv_wnd = synack_window(lsn, &ci.opts, NULL);
 	if (accept_queue_full(l)) {
 		MIB_INC(st, LISTEN_OVERFLOWS);
 		DROP(st, LISTEN_DROPS, "listen: accept queue full (cookie ACK)");
@@ -339,12 +346,17 @@ static bool req_oow_limited(struct tcp_req *req, const struct tcp_seg *seg)
 	return false;
 }
 
-/* <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK> for a request (tcp_v4_reqsk_send_ack). */
+/* <SEQ=ISS+1><ACK=RCV.NXT><CTL=ACK> for a request (tcp_v4_reqsk_send_ack:
+ * the first window, scaled by the shift our SYN-ACK offered). */
 static void req_send_ack(struct tcp_req *req)
 {
+	uint8_t ws = 0;
+	synack_window(req->lsn, &req->opts, &ws);
+	uint32_t wnd = req->opts.wscale_ok ? req->rcv_wnd >> ws : req->rcv_wnd;
 	struct tcp_seg seg = {
 		.saddr = req->laddr, .daddr = req->raddr, .sport = req->lport, .dport = req->rport,
-		.seq = req->iss + 1, .ack = req->irs + 1, .flags = TCP_ACK, .wnd = req->rcv_wnd,
+		.seq = req->iss + 1, .ack = req->irs + 1, .flags = TCP_ACK,
+		.wnd = synack_field(wnd),
 	};
 	struct synack_stack *st = req->lsn->sk.st;
 	if (req->opts.ts_ok) {

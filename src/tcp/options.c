@@ -50,6 +50,9 @@ void tcp_syn_opts_build(struct tcp_opts *o, const struct tcp_syn_opts *n, uint16
 	o->wscale = n->wscale_ok ? rcv_wscale : 0;
 }
 
+/* Linux tcp_win_from_space at its default scaling_ratio (128/256):
+ * synack charges each queued byte twice, so the ratio stays there
+ * (window.c). */
 uint32_t tcp_win_from_space(uint32_t rcvbuf)
 {
 	return rcvbuf / 2;
@@ -73,7 +76,15 @@ void tcp_select_initial_window(const struct synack_config *cfg, uint32_t space, 
 		space = *clamp;
 	if (mss && space > mss)
 		space -= space % mss;
-	*rcv_wnd = space < 65535 ? space : 65535;
+	/* With window scaling not capped at 65535 (Linux 5.5+): the SYN's
+	 * field shows at most that, the rest counts from the first ACK on.
+	 * Without it, capped here: Linux leaves tp->rcv_wnd above 65535 too,
+	 * but on a real device its scaling_ratio then rises above 50% and
+	 * tcp_set_window_clamp lifts the clamp past it, so its offers catch
+	 * up and the every-second-segment ACK fires (packetdrill
+	 * ioctl-siocinq-fin); at our fixed 50% an uncapped first window would
+	 * hold that ACK back for the first ~200 KB. */
+	*rcv_wnd = wscale_ok || space < 65535 ? space : 65535;
 	*rcv_wscale = 0;
 	if (wscale_ok) {
 		/* Room for the largest buffer autotuning may reach. */
@@ -117,15 +128,17 @@ uint16_t tcp_adv_mss(const struct tcp_sock *tp)
 
 /* Our first window and shift. A SYN-ACK that will carry timestamps rounds
  * the window to MSS - 12 (Linux tcp_openreq_init_rwin); a SYN to the MSS.
- * With SO_RCVBUF set, the buffer also clamps the window (and the shift). */
+ * With SO_RCVBUF set, the buffer also clamps the window (and the shift).
+ * The offer grows from there up to rcv_ssthresh (window.c). */
 static void init_rcv_window(struct tcp_sock *tp, bool answer)
 {
 	const struct synack_config *cfg = &tp->sk.st->cfg;
-	uint32_t space = tcp_win_from_space((uint32_t)tp->sk.rcvbuf);
+	uint32_t space = tcp_full_space(tp);
 	uint32_t mss = tcp_adv_mss(tp) - (answer && tp->rx_opt.ts_ok ? TCP_TS_ALIGNED : 0);
 	tp->window_clamp = tp->sk.rcvbuf_locked ? space : 0;
 	tcp_select_initial_window(cfg, space, mss, tp->rx_opt.wscale_ok, &tp->window_clamp,
 				  &tp->rcv_wnd_init, &tp->rcv_wscale);
+	tp->rcv_ssthresh = tp->rcv_wnd_init;
 }
 
 void tcp_opts_connect_init(struct tcp_sock *tp)
@@ -157,6 +170,8 @@ void tcp_opts_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->rcv_wscale = 0;
 		if (tp->window_clamp > 65535)
 			tp->window_clamp = 65535;
+		if (tp->rcv_wnd_init > 65535) /* as tcp_select_initial_window */
+			tp->rcv_wnd_init = 65535;
 	}
 	uint32_t mss = tp->rx_opt.mss;
 	if (mss > tp->advmss)
@@ -168,5 +183,10 @@ void tcp_opts_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (mss < TCP_MIN_MSS)
 		mss = TCP_MIN_MSS;
 	tp->mss = (uint16_t)mss;
+	/* Linux tcp_rcv_synsent_state_process: with timestamps the active
+	 * side's advmss leaves room for them (tcpi_advmss 1448); the passive
+	 * side keeps the full MSS. */
+	if (active && tp->rx_opt.ts_ok)
+		tp->advmss -= TCP_TS_ALIGNED;
 	tp->rcv_mss = (uint16_t)(mss < TCP_DEFAULT_MSS ? mss : TCP_DEFAULT_MSS);
 }

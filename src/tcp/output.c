@@ -70,26 +70,11 @@ static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct 
 	return true;
 }
 
-/*
- * Receiver-side SWS avoidance (RFC 9293 3.8.6.2.2): the right edge moves
- * only by at least min(buffer/2, MSS), and never moves left (Linux never
- * shrinks an offered window).
- */
-uint32_t tcp_select_window(struct tcp_sock *tp)
+/* The window field for an offer of wnd bytes (RFC 7323 2.3). */
+static uint16_t wnd_field(const struct tcp_sock *tp, uint32_t wnd)
 {
-	uint32_t used = rcvq_len(&tp->rcvq);
-	uint32_t free_space = tp->rcvbuf > used ? tp->rcvbuf - used : 0;
 	uint32_t max = 65535u << tp->rcv_wscale;
-	if (free_space > max)
-		free_space = max;
-	uint32_t cur = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t step = tp->rcvbuf / 2 < tp->rcv_mss ? tp->rcvbuf / 2 : tp->rcv_mss;
-	uint32_t wnd = cur;
-	if (free_space > cur && free_space - cur >= step)
-		wnd = free_space;
-	/* Scaled windows are multiples of the scale (RFC 7323 2.3). */
-	wnd &= ~((1u << tp->rcv_wscale) - 1);
-	return wnd;
+	return (uint16_t)((wnd < max ? wnd : max) >> tp->rcv_wscale);
 }
 
 static void put_ts(const struct tcp_sock *tp, struct tcp_seg *seg);
@@ -131,7 +116,7 @@ static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 	if (flags & TCP_ACK) {
 		uint32_t wnd = tcp_select_window(tp);
 		seg.ack = tp->rcv_nxt;
-		seg.wnd = (uint16_t)(wnd >> tp->rcv_wscale);
+		seg.wnd = wnd_field(tp, wnd);
 		tp->rcv_adv = tp->rcv_nxt + wnd;
 		tp->rcv_wup = tp->rcv_nxt;
 		tcp_ack_sent(tp);
@@ -421,7 +406,7 @@ static void syn_options(const struct tcp_sock *tp, struct tcp_opts *o)
 	struct synack_stack *st = tp->sk.st;
 	if (tp->state == SYNACK_LISTEN) {
 		struct tcp_syn_opts n;
-		uint32_t space = tcp_win_from_space((uint32_t)tp->sk.rcvbuf), wnd;
+		uint32_t space = tcp_full_space(tp), wnd;
 		uint32_t clamp = tp->sk.rcvbuf_locked ? space : 0;
 		uint8_t ws;
 		tcp_syn_opts_offer(&n, &st->cfg);
@@ -466,21 +451,14 @@ void tcp_send_syn(struct tcp_sock *tp)
 	seg_init(tp, &seg, tp->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
 	syn_options(tp, &seg.opt);
 	/* Linux's first window (tcp_select_initial_window), never scaled in
-	 * a SYN (RFC 7323 2.2). Known difference: a SYN-ACK to a peer that
-	 * offered neither window scale nor timestamps offers what
-	 * tcp_select_window gives (65535 by default, where Linux offers
-	 * 64240), since Linux's later growth of the window (rcv_ssthresh) is
-	 * not modelled and the two must agree. */
+	 * a SYN (RFC 7323 2.2): the field shows at most 65535 of it, yet
+	 * the whole first window counts as offered (Linux tp->rcv_wnd). */
 	uint32_t wnd = tp->rcv_wnd_init;
-	if (synack && !tp->rx_opt.wscale_ok && !tp->rx_opt.ts_ok) {
-		wnd = tcp_select_window(tp);
-		if (wnd > 65535)
-			wnd = 65535;
-	}
-	seg.wnd = (uint16_t)wnd;
+	seg.wnd = (uint16_t)(wnd < 65535 ? wnd : 65535);
 	if (synack) {
 		seg.ack = tp->rcv_nxt;
 		tp->rcv_adv = tp->rcv_nxt + wnd;
+		tp->rcv_wup = tp->rcv_nxt;
 	}
 	uint32_t syn_data = 0;
 	if (!synack && !retrans) { /* Fast Open: cookie and data (fastopen.c) */
@@ -517,7 +495,7 @@ void tcp_send_rst_abort(struct tcp_sock *tp)
 	/* Linux tcp_send_active_reset goes through tcp_transmit_skb, which
 	 * fills in the current window; SEQ is the highest sent, as Linux's
 	 * never-rewound snd_nxt. */
-	seg.wnd = (uint16_t)(tcp_select_window(tp) >> tp->rcv_wscale);
+	seg.wnd = wnd_field(tp, tcp_select_window(tp));
 	put_ts(tp, &seg);
 	tcp_emit(tp->sk.st, tp, &seg, false);
 }

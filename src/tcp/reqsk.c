@@ -175,7 +175,8 @@ static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts
 	struct synack_stack *st = req->lsn->sk.st;
 	struct tcp_seg seg = {
 		.saddr = req->laddr, .daddr = req->raddr, .sport = req->lport, .dport = req->rport,
-		.seq = req->iss, .ack = req->irs + 1, .flags = TCP_SYN | TCP_ACK, .wnd = req->rcv_wnd,
+		.seq = req->iss, .ack = req->irs + 1, .flags = TCP_SYN | TCP_ACK,
+		.wnd = (uint16_t)(req->rcv_wnd < 65535 ? req->rcv_wnd : 65535),
 	};
 	tcp_syn_options_of(req->lsn, &seg.opt);
 	if (!req->opts.wscale_ok)

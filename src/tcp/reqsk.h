@@ -35,7 +35,7 @@ struct tcp_req {
 	uint32_t irs, iss;               /* peer's ISN, ours */
 	struct tcp_syn_opts opts;        /* what the SYN offered and we answer (options.h) */
 	uint16_t snd_wnd;                /* the SYN's window (never scaled) */
-	uint16_t rcv_wnd;                /* the window our SYN-ACK offers */
+	uint32_t rcv_wnd;                /* our first window (the SYN-ACK shows <= 65535) */
 	uint8_t num_retrans;             /* SYN-ACKs sent again (timer or SYN) */
 	uint8_t num_timeout;             /* times the timer fired */
 	bool acked;                      /* final ACK seen but not taken (defer, overflow) */

@@ -20,7 +20,7 @@ void tcp_rtt_init(struct tcp_sock *tp)
 	tp->rttvar_us = 0;
 	tp->rto_us = TCP_TIMEOUT_INIT_US;
 	tp->min_rtt_us = UINT32_MAX;
-	tp->ato_us = TCP_DELACK_MIN_US;
+	tp->ato_us = 0; /* Linux icsk_ack.ato: 0 until the first data */
 }
 
 static void tcp_set_rto(struct tcp_sock *tp)

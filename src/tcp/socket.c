@@ -390,7 +390,9 @@ static ssize_t tcp_sendto_fastopen(struct sock *sk, const void *buf, size_t len,
 }
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a
- * window that has at least doubled, so a stalled sender resumes. */
+ * window that has at least doubled, so a stalled sender resumes; only
+ * while what is left of the offer is at most half the clamp, and not
+ * once nothing more can arrive (FIN received or SHUT_RD). */
 static void tcp_window_after_read(struct tcp_sock *tp, uint32_t copied)
 {
 	if (!tcp_synchronized(tp->state) || tp->state == SYNACK_SYN_RECV)
@@ -399,10 +401,12 @@ static void tcp_window_after_read(struct tcp_sock *tp, uint32_t copied)
 		tcp_send_ack(tp);
 		return;
 	}
-	if (tp->fin_rcvd)
+	if (tp->fin_rcvd || tp->sk.shut_rd || copied == 0)
 		return;
-	uint32_t now_wnd = seq_gt(tp->rcv_adv, tp->rcv_nxt) ? tp->rcv_adv - tp->rcv_nxt : 0;
-	uint32_t new_wnd = tcp_select_window(tp);
+	uint32_t now_wnd = tcp_receive_window(tp);
+	if ((uint64_t)2 * now_wnd > tp->window_clamp)
+		return;
+	uint32_t new_wnd = tcp_new_window(tp);
 	if (new_wnd && new_wnd >= 2 * now_wnd)
 		tcp_send_ack(tp);
 }

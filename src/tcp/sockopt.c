@@ -17,12 +17,12 @@ static int fail(int err)
 	return -1;
 }
 
-/* SO_SNDBUF/SO_RCVBUF changed: the queues take the size asked for (the
- * doubled figure is what getsockopt reports). */
+/* SO_SNDBUF/SO_RCVBUF changed: the send queue takes the size asked for
+ * (the doubled figure is what getsockopt reports); the receive queue
+ * follows sk.rcvbuf itself (window.c). */
 static void apply_buffers(struct tcp_sock *tp)
 {
 	tp->sndbuf = (uint32_t)tp->sk.sndbuf / 2;
-	tp->rcvbuf = (uint32_t)tp->sk.rcvbuf / 2;
 }
 
 int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, socklen_t len)
@@ -203,7 +203,7 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_last_data_recv = ms_since(tp, tp->last_data_recv);
 	ti->tcpi_last_ack_recv = ms_since(tp, tp->last_ack_recv);
 	ti->tcpi_pmtu = tp->sk.st->mtu;
-	ti->tcpi_rcv_ssthresh = tcp_select_window((struct tcp_sock *)tp);
+	ti->tcpi_rcv_ssthresh = tp->rcv_ssthresh;
 	ti->tcpi_rtt = tp->srtt_us;
 	ti->tcpi_rttvar = tp->rttvar_us;
 	ti->tcpi_snd_ssthresh = tp->ssthresh;

@@ -41,9 +41,9 @@ void tcp_init_buffers(struct tcp_sock *tp)
 	tp->mss = TCP_DEFAULT_MSS;
 	tp->rcv_mss = TCP_DEFAULT_MSS;
 	tp->sndbuf = (uint32_t)st->cfg.tcp_wmem[1];
-	tp->rcvbuf = (uint32_t)st->cfg.tcp_rmem[1];
 	tp->sk.sndbuf = (int)tp->sndbuf;
-	tp->sk.rcvbuf = (int)tp->rcvbuf;
+	/* Linux sk_rcvbuf: the queue holds half of it in data (window.c). */
+	tp->sk.rcvbuf = st->cfg.tcp_rmem[1];
 }
 
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4-microsecond clock

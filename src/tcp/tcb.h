@@ -102,7 +102,8 @@ struct tcp_sock {
 	uint32_t ts_offset;              /* our TSvals: 1 ms clock + this */
 	synack_time_t ts_recent_stamp;   /* when rx_opt.ts_recent was taken (PAWS) */
 	uint32_t window_clamp;           /* largest window we will offer */
-	uint32_t rcv_wnd_init;           /* the window our SYN or SYN-ACK offers */
+	uint32_t rcv_wnd_init;           /* our first window (the SYN or SYN-ACK shows <= 65535 of it) */
+	uint32_t rcv_ssthresh;           /* the offer grows up to here (window.c, Linux rcv_ssthresh) */
 
 	/* Receive sequence space. */
 	uint32_t irs, rcv_nxt, rcv_wup, rcv_adv;
@@ -110,7 +111,8 @@ struct tcp_sock {
 	/* Queues. */
 	struct ring sndq;                /* from SND.UNA on */
 	struct rcvq rcvq;
-	uint32_t sndbuf, rcvbuf;         /* queue limits in bytes */
+	uint32_t sndbuf;                 /* send queue limit in bytes; the receive
+					  * queue's is tcp_full_space (window.c) */
 	/* Receive buffer autotuning (rcvbuf.c): the receiver's RTT (x8, us)
 	 * and the bytes read in the last such RTT. */
 	uint32_t rcv_rtt_us8, rcv_rtt_seq, rcv_rtt_last_tsecr;
@@ -182,6 +184,7 @@ struct tcp_sock {
 
 	/* ACK policy. */
 	bool ack_now;                    /* an ACK is owed at once */
+	bool ack_sched;                  /* in-order data or a FIN wants an ACK (tcp_ack_snd_check) */
 	bool delack_pending;
 	unsigned quickack;               /* quick ACKs left */
 	uint32_t ato_us;                 /* delayed-ACK timeout, adapts (ack.c) */

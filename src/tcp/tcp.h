@@ -171,8 +171,19 @@ enum tcp_wakeup {
 	TCP_WAKEUP_PROBE_REFUSED,  /* the window probe, refused */
 };
 enum tcp_wakeup tcp_write_wakeup(struct tcp_sock *tp);
-/* The window we advertise now, before scaling (window.c). */
+/* ---- window.c: the receive window we offer (Linux's rules) ------------ */
+/* The data the receive queue may hold: SO_RCVBUF's window (half of it). */
+uint32_t tcp_full_space(const struct tcp_sock *tp);
+/* What is left of the last offer (Linux tcp_receive_window). */
+uint32_t tcp_receive_window(const struct tcp_sock *tp);
+/* The window the buffer allows now (Linux __tcp_select_window). */
+uint32_t tcp_new_window(struct tcp_sock *tp);
+/* The window to advertise, never shrinking the last (tcp_select_window). */
 uint32_t tcp_select_window(struct tcp_sock *tp);
+/* End of the handshake: window_clamp and rcv_ssthresh (tcp_init_buffer_space). */
+void tcp_init_rcv_window(struct tcp_sock *tp);
+/* Data of len bytes was queued: rcv_ssthresh grows (tcp_grow_window). */
+void tcp_grow_window(struct tcp_sock *tp, uint32_t len);
 /* Bytes queued but not yet sent. */
 uint32_t tcp_unsent(const struct tcp_sock *tp);
 /* Linux tcp_current_mss: the MSS less the SACK blocks our segments carry. */
@@ -296,8 +307,12 @@ enum tcp_rack_verdict tcp_rack_check(struct tcp_sock *tp);
 bool tcp_rack_reo_timeout(struct tcp_sock *tp);
 
 /* ---- ack.c: when to acknowledge (Linux delayed-ACK shape) -------------- */
-/* Data arrived: ACK now or arm the delayed-ACK timer. */
+/* Data arrived: out of order, ACK now; in order, adapt ato and leave
+ * the choice to tcp_ack_snd_check, after the FIN step. */
 void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len);
+/* The segment is done: an ACK it asked for goes now or on the delayed-ACK
+ * timer (Linux __tcp_ack_snd_check). */
+void tcp_ack_snd_check(struct tcp_sock *tp);
 /* Grant quick ACKs (first data; data we already had). */
 void tcp_enter_quickack_mode(struct tcp_sock *tp);
 /* Data is going out: a reply within ato of the last arrival enters

@@ -103,7 +103,7 @@ size_t scn_build(const struct seg_spec *s, uint8_t *out, size_t cap)
 	seg.seq = s->seq;
 	seg.ack = s->ack;
 	seg.flags = s->flags;
-	seg.wnd = (uint16_t)s->wnd;
+	seg.wnd = (uint16_t)(s->wnd == SEG_WND_DEFAULT ? PEER_WND : s->wnd);
 	if (s->mss) {
 		seg.opt.has_mss = true;
 		seg.opt.mss = s->mss;
@@ -164,6 +164,8 @@ static void fmt_seg(const struct tcp_seg *seg, char *buf, size_t len)
 
 void scn_expect_at_(struct scn *t, struct seg_spec s, uint64_t at_ms, const char *file, int line)
 {
+	if (s.wnd == SEG_WND_DEFAULT)
+		s.wnd = WND;
 	struct tcp_seg seg;
 	synack_time_t at;
 	char want[160], got[160];

@@ -31,10 +31,19 @@
 #define R_PORT 40000
 /* The peer's ISS sits just below 2^32 so every test crosses the wrap. */
 #define R_ISS 0xfffffff0u
-#define WND 65535
+/* The window our segments carry by default in expectations: what the
+ * fixtures' connections offer until data arrives. Linux's first window
+ * at the default buffer is tcp_rmem[1] / 2 = 65536 rounded down to 1460s
+ * = 64240; later offers are at most rcv_ssthresh = 65536 - advmss =
+ * 64076 (rounded down to the peer's segment size), so the right edge of
+ * the first window stays where it was (an offer never shrinks) until
+ * data moves past it. A test that receives data states its windows. */
+#define WND 64240
 /* Linux's SYN window at MTU 1500: tcp_rmem[1] / 2 rounded down to 1460s
  * (44 * 1460; LINUX-SEMANTICS 9). */
 #define SYN_WND 64240
+/* The window the scripted peer offers by default. */
+#define PEER_WND 65535
 
 #define FIN TCP_FIN
 #define SYN TCP_SYN
@@ -45,7 +54,7 @@
 struct seg_spec {
 	uint8_t flags;
 	uint32_t seq, ack;
-	int32_t wnd;            /* SEG() defaults it to WND */
+	int32_t wnd;            /* SEG() default: PEER_WND injected, WND expected */
 	const char *data;       /* payload bytes (len of them) */
 	uint32_t len;           /* 0 with data: strlen(data) */
 	uint16_t mss;           /* MSS option (SYN only), 0 = none */
@@ -55,8 +64,9 @@ struct seg_spec {
 };
 
 /* A test may override the default window by name (.wnd = 0). */
+#define SEG_WND_DEFAULT (-1)
 #pragma GCC diagnostic ignored "-Woverride-init"
-#define SEG(...) ((struct seg_spec){.wnd = WND, __VA_ARGS__})
+#define SEG(...) ((struct seg_spec){.wnd = SEG_WND_DEFAULT, __VA_ARGS__})
 
 struct scn_pkt {
 	uint8_t *data;

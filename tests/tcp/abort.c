@@ -114,7 +114,8 @@ static void close_wait__close_with_unread_data__rst(void **state)
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
 	scn_inject(t, 10, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
+	scn_at(t, 50); /* data and FIN: pingpong, the delayed ACK at ato (40 ms) */
+	scn_expect_at(t, 50, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect(t, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
 	scn_expect_none(t);
@@ -133,7 +134,8 @@ static void close_wait__close_with_only_fin_unread__fin(void **state)
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
+	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);

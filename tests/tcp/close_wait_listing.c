@@ -26,7 +26,8 @@ static void close_wait_never_closed__listing__age_and_unread(void **state)
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
 	scn_inject(t, 1000, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .any_wnd = true));
+	scn_at(t, 1040); /* the FIN's pingpong mode: the delayed ACK at ato */
+	scn_expect_at(t, 1040, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
 	scn_at(t, 3601000);
 	struct synack_sockinfo r = conn_row(t);
 	assert_int_equal(r.state, SYNACK_CLOSE_WAIT);
@@ -53,7 +54,8 @@ static void state_age__follows_each_state(void **state)
 	scn_at(t, 1500);
 	assert_int_equal(conn_row(t).state_age, SYNACK_MS(1500));
 	scn_inject(t, 2000, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .any_wnd = true));
+	scn_at(t, 2001); /* the FIN's delayed ACK, next tick (no data seen: ato 0) */
+	scn_expect_at(t, 2001, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_at(t, 4000);
 	assert_int_equal(conn_row(t).state_age, SYNACK_MS(2000));
 	scn_at(t, 5000);

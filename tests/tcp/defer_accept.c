@@ -166,7 +166,8 @@ static void defer_accept__fin_ack__connection_in_close_wait(void **state)
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .any_wnd = true));
+	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
+	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	int fd = synack_accept(t->st, lfd, NULL, NULL);
 	assert_true(fd >= 0);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);

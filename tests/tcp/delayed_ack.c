@@ -16,21 +16,26 @@
 static char payload[16 * 1460];
 
 /*
- * The receive window as the stack advertises it: the free buffer (at most
- * 65535, unscaled), with the right edge moved only when it can advance by
- * at least min(buffer/2, rcv_mss) (receiver SWS avoidance, RFC 9293
- * 3.8.6.2.2). The model follows the peer's view of RCV.NXT.
+ * The receive window as Linux advertises it (window.c; __tcp_select_window
+ * and tcp_select_window), modelled from the peer's view with no window
+ * scaling: what the buffer allows is min(free space, rcv_ssthresh) rounded
+ * down to the rcv_mss estimate (kept while within one rcv_mss of the free
+ * space; nothing below half the space unless at least 1/16 of it and one
+ * rcv_mss is free), and an offer never moves the right edge left.
  */
 struct rx {
-	uint32_t nxt, adv;      /* RCV.NXT, right edge offered */
-	uint32_t buf, unread;   /* receive buffer, bytes not yet read */
+	uint32_t nxt, wup, wnd; /* RCV.NXT; RCV.NXT and the window at our last ACK */
+	uint32_t space, unread; /* the buffer's window (SO_RCVBUF / 2), bytes not yet read */
+	uint32_t ssthresh;      /* rcv_ssthresh (= the clamp here) */
 	uint32_t mss;           /* rcv_mss estimate */
 };
 
-static struct rx rx_init(uint32_t buf)
+/* space: the buffer's window; ssthresh: 65536 - 1460 = 64076 at the
+ * default buffer; first: the SYN-ACK's window. */
+static struct rx rx_init(uint32_t space, uint32_t ssthresh, uint32_t first)
 {
-	struct rx r = {.nxt = R_ISS + 1, .buf = buf, .mss = 536};
-	r.adv = r.nxt + (buf < 65535 ? buf : 65535);
+	struct rx r = {.nxt = R_ISS + 1, .wup = R_ISS + 1, .wnd = first, .space = space,
+		       .ssthresh = ssthresh, .mss = 536};
 	return r;
 }
 
@@ -39,21 +44,30 @@ static void rx_data(struct rx *r, uint32_t len)
 {
 	r->nxt += len;
 	r->unread += len;
-	if (len > r->mss && len <= 1460)
-		r->mss = len;
+	if (len >= r->mss)
+		r->mss = len < 1460 ? len : 1460;
 }
 
 /* The window the next ACK carries (and the edge it sets). */
 static uint16_t rx_wnd(struct rx *r)
 {
-	uint32_t free_space = r->buf - r->unread;
-	if (free_space > 65535)
-		free_space = 65535;
-	uint32_t cur = r->adv - r->nxt;
-	uint32_t step = r->buf / 2 < r->mss ? r->buf / 2 : r->mss;
-	if (free_space > cur && free_space - cur >= step)
-		r->adv = r->nxt + free_space;
-	return (uint16_t)(r->adv - r->nxt);
+	int64_t free_space = (int64_t)r->space - r->unread, mss = r->mss, w;
+	int64_t full = r->ssthresh < r->space ? r->ssthresh : r->space;
+	if (free_space < full / 2 && (free_space < r->space / 16 || free_space < mss)) {
+		w = 0;
+	} else {
+		if (free_space > r->ssthresh)
+			free_space = r->ssthresh;
+		w = r->wnd;
+		if (w <= free_space - mss || w > free_space)
+			w = free_space / mss * mss;
+	}
+	int64_t cur = (int64_t)(r->wup + r->wnd - r->nxt);
+	if (w < cur)
+		w = cur;
+	r->wnd = (uint32_t)w;
+	r->wup = r->nxt;
+	return (uint16_t)w;
 }
 
 /* The peer's in-order data segment of len bytes. */
@@ -68,7 +82,7 @@ static int after_quickacks(struct scn *t, uint32_t *iss_out, struct rx *r)
 {
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	*r = rx_init(131072);
+	*r = rx_init(65536, 64076, 64240);
 	for (int i = 0; i < 16; i++) {
 		scn_inject(t, 10 + (uint64_t)i, PEER_DATA(*r, 100));
 		rx_data(r, 100);
@@ -80,7 +94,7 @@ static int after_quickacks(struct scn *t, uint32_t *iss_out, struct rx *r)
 }
 
 /* Linux tcp_incr_quickack: 16 quick ACKs for the first data with the
- * default buffers (min(65535 / (2 * 536), 16)). */
+ * default buffers (min(64240 / (2 * 536), 16)). */
 static void estab__first_data__sixteen_quick_acks(void **state)
 {
 	memset(payload, 'q', sizeof(payload));
@@ -120,24 +134,58 @@ static void estab__after_quickacks__lone_segment_acked_at_40ms(void **state)
 	scn_free(t);
 }
 
+static void read_all(struct scn *t, int fd, struct rx *r);
+
 /* RFC 9293 3.8.6.3 / Linux __tcp_ack_snd_check: more than one full-size
- * segment unacknowledged is acked at once; the timer is then cancelled. */
+ * segment unacknowledged is acked at once, if the window the buffer
+ * allows is not below the last offer (the reader keeps up here: the
+ * last offer, 63840, is within one MSS of the free space, capped at
+ * rcv_ssthresh 64076, so it stands); the timer is then cancelled. The
+ * segments carry no PSH, so the reads themselves send nothing. */
 static void estab__second_full_segment__immediate_ack(void **state)
 {
 	memset(payload, 'f', sizeof(payload));
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	struct rx r;
-	after_quickacks(t, &iss, &r);
-	scn_inject(t, 30, PEER_DATA(r, 1460));
+	int fd = after_quickacks(t, &iss, &r);
+	read_all(t, fd, &r);
+	scn_inject(t, 30, SEG(.flags = ACK, .seq = r.nxt, .ack = iss + 1, .data = payload, .len = 1460));
 	rx_data(&r, 1460);
+	read_all(t, fd, &r);
 	scn_expect_none(t);
-	scn_inject(t, 31, PEER_DATA(r, 1460));
+	scn_inject(t, 31, SEG(.flags = ACK, .seq = r.nxt, .ack = iss + 1, .data = payload, .len = 1460));
 	rx_data(&r, 1460);
 	scn_expect_at(t, 31, OUR_ACK(r));
+	assert_int_equal(r.wnd, 63840);
 	scn_at(t, 200);
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
+	scn_free(t);
+}
+
+/* Unread, the second full segment waits for the timer: the buffer then
+ * allows rounddown(65536 - 4520, 1460) = 59860, below the last offer
+ * (63840), so the right edge would not advance (Linux
+ * __tcp_ack_snd_check; a read would send the ACK instead). The timer's
+ * ACK keeps the old edge: 63840 - 2920 = 60920. */
+static void estab__second_full_segment_unread__timer(void **state)
+{
+	memset(payload, 'u', sizeof(payload));
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	struct rx r;
+	after_quickacks(t, &iss, &r);
+	scn_inject(t, 30, PEER_DATA(r, 1460));
+	rx_data(&r, 1460);
+	scn_inject(t, 31, PEER_DATA(r, 1460));
+	rx_data(&r, 1460);
+	scn_at(t, 69);
+	scn_expect_none(t);
+	scn_at(t, 70);
+	scn_expect_at(t, 70, OUR_ACK(r));
+	assert_int_equal(r.wnd, 60920);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 1);
 	scn_free(t);
 }
 
@@ -229,7 +277,7 @@ static void estab__small_rcvbuf__two_quick_acks(void **state)
 	uint32_t iss = synack.seq;
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	assert_true(synack_accept(t->st, lfd, NULL, NULL) >= 0);
-	struct rx r = rx_init(2920);
+	struct rx r = rx_init(2920, 2920, 2920);
 	for (int i = 0; i < 2; i++) {
 		scn_inject(t, 10 + (uint64_t)i, PEER_DATA(r, 100));
 		rx_data(&r, 100);
@@ -312,7 +360,7 @@ static int rtt_after_quickacks(struct scn *t, uint64_t rtt_ms, uint32_t *iss_out
 	scn_inject(t, rtt_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
-	*r = rx_init(131072);
+	*r = rx_init(65536, 64076, 64240);
 	for (int i = 0; i < 16; i++) {
 		scn_inject(t, rtt_ms + 10 + (uint64_t)i, PEER_DATA(*r, 100));
 		rx_data(r, 100);
@@ -400,7 +448,7 @@ static void estab__reply_within_ato__pingpong_until_timer(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	struct rx r = rx_init(131072);
+	struct rx r = rx_init(65536, 64076, 64240);
 	scn_inject(t, 10, PEER_DATA(r, 100));
 	rx_data(&r, 100);
 	scn_expect_at(t, 10, OUR_ACK(r)); /* quick ACK */
@@ -436,7 +484,7 @@ static void estab__quickack_0__first_data_delayed(void **state)
 	int fd = fx_passive_established(t, &iss);
 	int v = 0;
 	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof(v)), 0);
-	struct rx r = rx_init(131072);
+	struct rx r = rx_init(65536, 64076, 64240);
 	scn_inject(t, 10, PEER_DATA(r, 100));
 	rx_data(&r, 100);
 	scn_at(t, 49);
@@ -488,7 +536,7 @@ static void estab__pingpong_read__ack_after_two_pushed_segments(void **state)
 	int fd = fx_passive_established(t, &iss);
 	int v = 0;
 	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &v, sizeof(v)), 0);
-	struct rx r = rx_init(131072);
+	struct rx r = rx_init(65536, 64076, 64240);
 	scn_inject(t, 10, PEER_DATA(r, 100));
 	rx_data(&r, 100);
 	scn_at(t, 12);
@@ -512,6 +560,7 @@ int main(void)
 		cmocka_unit_test(estab__first_data__sixteen_quick_acks),
 		cmocka_unit_test(estab__after_quickacks__lone_segment_acked_at_40ms),
 		cmocka_unit_test(estab__second_full_segment__immediate_ack),
+		cmocka_unit_test(estab__second_full_segment_unread__timer),
 		cmocka_unit_test(estab__reply_while_ack_delayed__piggybacked),
 		cmocka_unit_test(estab__out_of_order_and_hole_fill__immediate_acks),
 		cmocka_unit_test(estab__duplicate_data__immediate_ack_counted),

@@ -8,12 +8,14 @@
 
 #include "scenario.h"
 
-/* ESTABLISHED, then the peer's bare FIN at 10 ms, acked at once. */
+/* ESTABLISHED, then the peer's bare FIN at 10 ms, acked by the
+ * delayed-ACK timer on the next tick (11 ms). */
 static int to_close_wait(struct scn *t, uint32_t *iss)
 {
 	int fd = fx_passive_established(t, iss);
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_at(t, 11);
+	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
 	return fd;
 }
@@ -21,19 +23,60 @@ static int to_close_wait(struct scn *t, uint32_t *iss)
 /* ---- Entering CLOSE-WAIT --------------------------------------------------- */
 
 /* RFC 9293 3.10.7.4 eighth, ESTABLISHED: a FIN moves RCV.NXT past it and
- * enters CLOSE-WAIT. The ACK is not delayed: Linux answers a FIN at once
- * (packetdrill close-remote-fin-then-close). CLOSE-WAIT still counts in
- * TcpCurrEstab. */
-static void established__fin__acked_at_once_close_wait(void **state)
+ * enters CLOSE-WAIT. Linux tcp_fin enters pingpong mode, so the ACK is
+ * left to the delayed-ACK timer; with no data seen yet ato is 0 and the
+ * timer fires on the next jiffy (1 ms at HZ 1000; packetdrill
+ * close-remote-fin-then-close sees it "at once"). CLOSE-WAIT still
+ * counts in TcpCurrEstab. */
+static void established__fin__acked_next_tick_close_wait(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect_at(t, 10, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
+	scn_at(t, 11);
+	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 1);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 1);
+	scn_free(t);
+}
+
+/* After data, ato is 40 ms: a FIN 10 ms after a quickly acked segment is
+ * acked 40 ms later, unless a reply or our FIN carries the ACK first. */
+static void established__fin_after_data__acked_after_ato(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	fx_passive_established(t, &iss);
+	scn_inject(t, 10, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
+	scn_expect_at(t, 10, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 6, .wnd = WND - 5));
+	scn_inject(t, 20, SEG(.flags = FIN | ACK, .seq = R_ISS + 6, .ack = iss + 1));
+	scn_at(t, 59);
+	scn_expect_none(t);
+	scn_at(t, 60);
+	scn_expect_at(t, 60, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
+	assert_int_equal(scn_conn_state(t), SYNACK_CLOSE_WAIT);
+	scn_free(t);
+}
+
+/* ... and close() in the meantime sends FIN,ACK, which carries it. */
+static void established__fin_then_close__ack_rides_on_fin(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = fx_passive_established(t, &iss);
+	scn_inject(t, 10, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
+	scn_at(t, 30);
+	scn_expect_none(t);
+	char b[8];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 5);
+	assert_int_equal(synack_close(t->st, fd), 0);
+	scn_expect_at(t, 30, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
+	scn_at(t, 200);
+	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
 	scn_free(t);
 }
@@ -45,8 +88,12 @@ static void close_wait__recv__data_then_zero(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
+	/* Data and FIN together: the data's quick ACK gives way to the
+	 * FIN's pingpong mode; the timer acks both at ato (40 ms). */
 	scn_inject(t, 10, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
+	scn_expect_none(t);
+	scn_at(t, 50);
+	scn_expect_at(t, 50, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
 	char b[16];
 	assert_int_equal(synack_recv(t->st, fd, b, 3, 0), 3);
@@ -107,7 +154,8 @@ static void close_wait__listing__unread_data_and_fin(void **state)
 	uint32_t iss;
 	fx_passive_established(t, &iss);
 	scn_inject(t, 10, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
+	scn_at(t, 50);
+	scn_expect_at(t, 50, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 7, .wnd = WND - 6));
 	struct synack_sockinfo r;
 	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.recv_q, 6);
@@ -152,7 +200,8 @@ static void close_wait__retransmitted_fin__acked_again(void **state)
 	uint32_t iss;
 	int fd = to_close_wait(t, &iss);
 	scn_inject(t, 300, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	/* At once (Linux tcp_data_queue: old data, quick ACK mode). */
+	scn_expect_at(t, 300, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
 	scn_free(t);
@@ -250,7 +299,9 @@ static void close_wait__rst_in_window__challenge_ack(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(established__fin__acked_at_once_close_wait),
+		cmocka_unit_test(established__fin__acked_next_tick_close_wait),
+		cmocka_unit_test(established__fin_after_data__acked_after_ato),
+		cmocka_unit_test(established__fin_then_close__ack_rides_on_fin),
 		cmocka_unit_test(close_wait__recv__data_then_zero),
 		cmocka_unit_test(close_wait__epoll__in_out_rdhup),
 		cmocka_unit_test(close_wait__listing__unread_fin_counts_one),

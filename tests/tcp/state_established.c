@@ -5,8 +5,9 @@
  *
  * The fixture opens passively with a 10 ms round trip, so the RTO is
  * 10 + 200 = 210 ms (RFC 6298 with Linux's RTTVAR floor of rto_min).
- * Our receive buffer is tcp_rmem[1] = 131072 bytes; with no window
- * scaling the window field is at most 65535.
+ * Our receive buffer is tcp_rmem[1] = 131072 bytes (SO_RCVBUF), whose
+ * window is half: 65536; the peer offers neither window scaling nor
+ * timestamps, so we offer 64240 first (rcv_window.c has the rules).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,7 +17,6 @@
 
 #include "scenario.h"
 
-#define RCVBUF 131072u
 #define RTO_MS 210
 
 /* SYN at 0 ms, final ACK at 10 ms; returns the accepted descriptor. */
@@ -59,15 +59,19 @@ static const char *pattern(void)
 
 /* ---- Receiving ---------------------------------------------------------- */
 
-/* In-order data is readable exactly; the window shrinks by what is held
- * (the right edge moves only by a full MSS, RFC 9293 3.8.6.2.2). */
+/* In-order data is readable exactly. Our first offer was 64240 (the
+ * SYN-ACK's); what the buffer allows later is min(free, rcv_ssthresh =
+ * 64076) rounded down to the peer's segment-size estimate (536 before
+ * full segments: 63784), less than what is left of the first offer, and
+ * an offer never shrinks (Linux tcp_select_window): the right edge stays
+ * and the window is 64240 - 11. */
 static void established__in_order_data__readable_exact(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab(t, &iss);
 	scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello world"));
-	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 12, .wnd = 65524));
+	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 12, .wnd = 64229));
 	assert_int_equal(inq(t, fd), 11);
 	char buf[16];
 	assert_int_equal(synack_recv(t->st, fd, buf, 4, 0), 4);
@@ -77,12 +81,13 @@ static void established__in_order_data__readable_exact(void **state)
 	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), -1);
 	assert_int_equal(errno, EAGAIN);
 	/* Reading with the window wide open announces nothing (Linux
-	 * tcp_cleanup_rbuf: only a window that at least doubles). */
+	 * tcp_cleanup_rbuf: only while the offer left is at most half the
+	 * clamp, and only a window that at least doubles). */
 	scn_expect_none(t);
 	scn_free(t);
 }
 
-/* The first data grants min(rcvbuf / (2 * rcv_mss), 16) = 16 quick ACKs
+/* The first data grants min(rcv_wnd / (2 * rcv_mss), 16) = 16 quick ACKs
  * (Linux tcp_incr_quickack): each of 16 small segments is acked at once. */
 static void established__first_16_segments__acked_at_once(void **state)
 {
@@ -93,7 +98,7 @@ static void established__first_16_segments__acked_at_once(void **state)
 		scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 1 + 10 * i, .ack = iss + 1,
 				      .data = "0123456789"));
 		scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 11 + 10 * i,
-					 .wnd = (int32_t)(65525 - 10 * i)));
+					 .wnd = (int32_t)(64230 - 10 * i)));
 	}
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
@@ -124,15 +129,46 @@ static void established__after_quick_acks__ack_delayed_40ms(void **state)
 	scn_at(t, 64);
 	scn_expect_none(t);
 	scn_at(t, 100);
-	scn_expect_at(t, 65, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 162, .wnd = 65374));
+	scn_expect_at(t, 65, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 162, .wnd = 64079));
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 1);
 	scn_free(t);
 }
 
-/* More than one full segment unacknowledged: ACK at once (RFC 9293
- * 3.8.6.3, Linux __tcp_ack_snd_check), cancelling the delayed ACK. */
+/* Full segments read as they come, 16 of them on quick ACKs: the first
+ * moves the edge (rcv_mss is 1460 now: rounddown(64076, 1460) = 62780),
+ * the offer stays 62780. Then, more than one full segment unacknowledged
+ * and the window not shrinking: ACK at once (RFC 9293 3.8.6.3, Linux
+ * __tcp_ack_snd_check), cancelling the delayed ACK. */
 static void established__two_full_segments__acked_at_once(void **state)
+{
+	struct scn *t = scn_new(NULL);
+	uint32_t iss;
+	int fd = estab(t, &iss);
+	const char *p = pattern();
+	static char buf[1460];
+	uint32_t off = 1;
+	for (int i = 0; i < 16; i++, off += 1460) {
+		scn_inject(t, 20, SEG(.flags = ACK, .seq = R_ISS + off, .ack = iss + 1, .data = p, .len = 1460));
+		scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + off + 1460, .wnd = 62780));
+		assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 1460);
+	}
+	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + off, .ack = iss + 1, .data = p, .len = 1460));
+	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 1460);
+	scn_expect_none(t);
+	scn_inject(t, 31, SEG(.flags = ACK, .seq = R_ISS + off + 1460, .ack = iss + 1, .data = p, .len = 1460));
+	scn_expect_at(t, 31, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + off + 2920, .wnd = 62780));
+	scn_at(t, 200);
+	scn_expect_none(t);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
+	scn_free(t);
+}
+
+/* Unread, the same two segments wait: the buffer would allow
+ * rounddown(65536 - 3080, 1460) = 61320, below the last offer (64080), so
+ * Linux leaves the ACK to the timer (or to the read; __tcp_ack_snd_check's
+ * "right edge advances far enough"). */
+static void established__two_full_segments_unread__ack_delayed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
@@ -140,13 +176,14 @@ static void established__two_full_segments__acked_at_once(void **state)
 	use_up_quick_acks(t, iss, 20);
 	const char *p = pattern();
 	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 161, .ack = iss + 1, .data = p, .len = 1460));
-	scn_expect_none(t);
 	scn_inject(t, 31, SEG(.flags = ACK, .seq = R_ISS + 1621, .ack = iss + 1, .data = p, .len = 1460));
-	/* 3080 bytes held: the edge may move by a full MSS again: 65535. */
-	scn_expect_at(t, 31, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 3081, .wnd = 65535));
-	scn_at(t, 200);
+	scn_at(t, 69);
 	scn_expect_none(t);
-	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
+	scn_at(t, 70);
+	/* 61320 is more than is left of the last offer (64080 - 2920): the
+	 * edge moves on. */
+	scn_expect_at(t, 70, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 3081, .wnd = 61320));
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 1);
 	scn_free(t);
 }
 
@@ -163,7 +200,7 @@ static void established__out_of_order__dup_ack_then_full_ack(void **state)
 	assert_int_equal(inq(t, fd), 0);
 	assert_int_equal(scn_counter(t, "TcpExtTCPOFOQueue"), 1);
 	scn_inject(t, 30, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "abcdefghij"));
-	scn_expect_at(t, 30, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 21, .wnd = 65515));
+	scn_expect_at(t, 30, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 21, .wnd = 64220));
 	scn_expect_none(t);
 	char buf[32];
 	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 20);
@@ -178,7 +215,7 @@ static void established__segment_beyond_window__ack_and_drop(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab(t, &iss);
-	scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 1 + 65535, .ack = iss + 1, .data = "edge"));
+	scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 1 + 64240, .ack = iss + 1, .data = "edge"));
 	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	scn_inject(t, 21, SEG(.flags = PSH | ACK, .seq = R_ISS + 100000, .ack = iss + 1, .data = "far"));
 	scn_expect_at(t, 21, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1));
@@ -197,7 +234,7 @@ static void established__old_duplicate_data__ack_at_once(void **state)
 	int fd = estab(t, &iss);
 	use_up_quick_acks(t, iss, 20); /* the dup ACK must not be a quick ACK */
 	scn_inject(t, 30, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "0123456789"));
-	scn_expect_at(t, 30, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 161, .wnd = 65375));
+	scn_expect_at(t, 30, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 161, .wnd = 64080));
 	scn_expect_none(t);
 	assert_int_equal(inq(t, fd), 160);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKLost"), 1);
@@ -205,17 +242,18 @@ static void established__old_duplicate_data__ack_at_once(void **state)
 }
 
 /* Fill our receive buffer without reading: a scripted peer sends what
- * each ACK allows and the test checks every window we advertise against
- * the rule of tcp_select_window (min(free space, 65535); the right edge
- * moves only by at least one MSS and never moves left). Stops at the
- * zero window; returns the bytes taken, *now the virtual time reached. */
+ * each ACK allows (full segments). The buffer's window is 65536, yet the
+ * first offer (64240) is never passed: every later offer the buffer
+ * allows, rounddown(65536 - held, 1460), ends below that right edge, so
+ * the edge stays and the windows count down to zero (Linux never shrinks
+ * an offer). Stops at the zero window; returns the bytes taken, *now the
+ * virtual time reached. */
 static uint32_t fill_receive_buffer(struct scn *t, int fd, uint32_t iss, uint64_t *now_out)
 {
 	const char *p = pattern();
-	uint32_t nxt = 0, peer_edge = 65535, our_edge = 65535, acked = 0;
-	uint32_t last_wnd = 65535;
+	uint32_t nxt = 0, peer_edge = 64240, acked = 0;
+	uint32_t last_wnd = 64240;
 	uint64_t now = 20;
-	bool first = true;
 	for (int guard = 0; guard < 1000; guard++) {
 		uint32_t room = peer_edge - nxt;
 		if (room > 1460)
@@ -234,14 +272,7 @@ static uint32_t fill_receive_buffer(struct scn *t, int fd, uint32_t iss, uint64_
 			assert_int_equal(seg.flags, ACK);
 			assert_int_equal(seg.seq, iss + 1);
 			assert_true(n <= nxt);
-			uint32_t free_space = RCVBUF - n < 65535 ? RCVBUF - n : 65535;
-			uint32_t cur = our_edge - n;
-			uint32_t want = free_space > cur && free_space - cur >= 1460 ? free_space : cur;
-			if (first)
-				assert_int_equal(seg.wnd, 65535); /* capped, though 129612 are free */
-			first = false;
-			assert_int_equal(seg.wnd, want);
-			our_edge = n + want;
+			assert_int_equal(n + seg.wnd, 64240); /* the edge never moves */
 			peer_edge = n + seg.wnd;
 			acked = n;
 			last_wnd = seg.wnd;
@@ -250,10 +281,7 @@ static uint32_t fill_receive_buffer(struct scn *t, int fd, uint32_t iss, uint64_
 			break;
 	}
 	assert_int_equal(last_wnd, 0);
-	/* Receiver SWS avoidance (RFC 9293 3.8.6.2.2): the edge stopped where
-	 * less than one MSS of buffer was left to offer. */
-	assert_true(RCVBUF - nxt < 1460);
-	assert_int_equal(nxt, 129775); /* with this peer's pacing */
+	assert_int_equal(nxt, 64240);
 	assert_int_equal(inq(t, fd), (int)nxt);
 	*now_out = now;
 	return nxt;
@@ -275,9 +303,11 @@ static void established__fill_receive_buffer__window_falls_to_zero(void **state)
 	scn_free(t);
 }
 
-/* Reading reopens the window: the update goes out once one MSS of
- * buffer is free (receiver SWS avoidance, Linux tcp_cleanup_rbuf), then
- * again when the window can at least double. */
+/* Reading reopens the window on Linux's thresholds (__tcp_select_window,
+ * tcp_cleanup_rbuf): with less than half the buffer free, nothing is
+ * offered until the free space reaches 1/16 of the buffer's window
+ * (4096) and one MSS; then rounddown(4096, 1460) = 2920. Reading the rest
+ * offers rcv_ssthresh rounded to the MSS, 62780 (at least double). */
 static void established__read_after_zero_window__window_update(void **state)
 {
 	struct scn *t = scn_new(NULL);
@@ -285,20 +315,22 @@ static void established__read_after_zero_window__window_update(void **state)
 	int fd = estab(t, &iss);
 	uint64_t now;
 	uint32_t n = fill_receive_buffer(t, fd, iss, &now);
-	uint32_t free_space = RCVBUF - n;
-	static char buf[RCVBUF];
-	assert_int_equal(synack_recv(t->st, fd, buf, 1459 - free_space, 0), (ssize_t)(1459 - free_space));
+	uint32_t free_space = 65536 - n; /* 1296 */
+	static char buf[65536];
+	assert_int_equal(synack_recv(t->st, fd, buf, 4095 - free_space, 0), (ssize_t)(4095 - free_space));
 	scn_expect_none(t);
 	assert_int_equal(synack_recv(t->st, fd, buf, 1, 0), 1);
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1 + n, .wnd = 1460));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1 + n, .wnd = 2920));
 	scn_expect_none(t);
-	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), (ssize_t)(n - (1460 - free_space)));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1 + n, .wnd = 65535));
+	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), (ssize_t)(n - (4096 - free_space)));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1 + n, .wnd = 62780));
 	scn_expect_none(t);
-	/* The peer may send again (its quick ACKs are long used: delayed). */
+	/* The peer may send again (its quick ACKs are long used: delayed);
+	 * the offer stays 62780 (within one MSS of what is free), so the
+	 * edge moves with the data. */
 	scn_inject(t, now + 10, SEG(.flags = PSH | ACK, .seq = R_ISS + 1 + n, .ack = iss + 1, .data = "more"));
 	scn_at(t, now + 100);
-	scn_expect_at(t, now + 50, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 5 + n, .wnd = 65531));
+	scn_expect_at(t, now + 50, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 5 + n, .wnd = 62780));
 	assert_int_equal(inq(t, fd), 4);
 	scn_free(t);
 }
@@ -547,6 +579,7 @@ int main(void)
 		cmocka_unit_test(established__first_16_segments__acked_at_once),
 		cmocka_unit_test(established__after_quick_acks__ack_delayed_40ms),
 		cmocka_unit_test(established__two_full_segments__acked_at_once),
+		cmocka_unit_test(established__two_full_segments_unread__ack_delayed),
 		cmocka_unit_test(established__out_of_order__dup_ack_then_full_ack),
 		cmocka_unit_test(established__segment_beyond_window__ack_and_drop),
 		cmocka_unit_test(established__old_duplicate_data__ack_at_once),

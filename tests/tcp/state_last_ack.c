@@ -14,7 +14,8 @@ static int to_last_ack(struct scn *t, bool orphan, uint32_t *iss)
 {
 	int fd = fx_passive_established(t, iss);
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
+	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_at(t, 20);
 	if (orphan)
 		assert_int_equal(synack_close(t->st, fd), 0);
@@ -88,7 +89,8 @@ static void last_ack__ack_of_data_only__stays(void **state)
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
+	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	assert_int_equal(synack_send(t->st, fd, "bye", 3, 0), 3);
 	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1,
 			  .data = "bye"));
@@ -118,7 +120,8 @@ static void last_ack__rto__fin_resent_with_backoff(void **state)
 	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
 	scn_inject(t, 500, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_at(t, 501); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
+	scn_expect_at(t, 501, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_at(t, 1000);
 	assert_int_equal(synack_close(t->st, fd), 0);
 	struct seg_spec fin = SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1);

@@ -28,7 +28,9 @@ static uint32_t expect_synack_exact(struct scn *t, uint32_t ack, uint16_t peer_p
 	assert_true(scn_pop(t, &seg, NULL));
 	assert_int_equal(seg.flags, SYN | ACK);
 	assert_int_equal(seg.ack, ack);
-	assert_int_equal(seg.wnd, 65535); /* min(tcp_rmem[1], 65535): SYN windows are unscaled */
+	/* Linux tcp_openreq_init_rwin: tcp_rmem[1] / 2 = 65536 rounded down
+	 * to our MSS, 44 * 1460 (unscaled, as every SYN window). */
+	assert_int_equal(seg.wnd, 64240);
 	assert_true(seg.opt.has_mss);
 	assert_int_equal(seg.opt.mss, 1460); /* MTU 1500 - 40 */
 	assert_false(seg.opt.has_wscale);
@@ -229,9 +231,9 @@ static void listen__syn_with_data__synack_acks_isn_only(void **state)
 	int n = -1;
 	assert_int_equal(synack_ioctl(t->st, fd, FIONREAD, &n), 0);
 	assert_int_equal(n, 0);
-	/* The retransmission is taken; 65535 - 5 bytes of window remain. */
+	/* The retransmission is taken; 64240 - 5 bytes of window remain. */
 	scn_inject(t, 20, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
-	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 6, .wnd = 65530));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 6, .wnd = WND - 5));
 	char buf[16];
 	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 5);
 	assert_memory_equal(buf, "hello", 5);
@@ -375,7 +377,7 @@ static void listen__close_with_queued_child__child_reset(void **state)
 	uint32_t iss = handshake(t, 0, R_PORT);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 1);
 	assert_int_equal(synack_close(t->st, lfd), 0);
-	scn_expect(t, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 1, .wnd = 65535));
+	scn_expect(t, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 1, .wnd = WND));
 	scn_expect_none(t);
 	assert_int_equal(count_sockets(t), 0);
 	assert_int_equal(scn_counter(t, "TcpOutRsts"), 1);

@@ -212,13 +212,12 @@ static void estab__data_ack_delayed__rcv_wnd_as_advertised(void **state)
 	int fd = fx_passive_established(t, &iss);
 	int zero = 0;
 	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero)), 0);
-	/* The SYN-ACK's 65535 (to a peer without window scale or
-	 * timestamps, output.c's known difference). */
-	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 65535);
+	/* The SYN-ACK's 64240 (Linux tcp_openreq_init_rwin). */
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 64240);
 	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
 			      .len = 100));
 	scn_expect_none(t);
-	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 65535);
+	assert_int_equal(info(t, fd).tcpi_rcv_wnd, 64240);
 	struct tcp_seg ack;
 	scn_at(t, 300); /* the delayed ACK has gone */
 	assert_true(scn_pop(t, &ack, NULL));
