@@ -642,7 +642,7 @@ void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg)
 		return;
 	uint32_t adv = 0;
 	if (seg->len)
-		rcvq_write(&tp->rcvq, tp->rcvbuf, 0, seg->data, seg->len, &adv);
+		rcvq_write(&tp->rcvq, tcp_full_space(tp), 0, seg->data, seg->len, &adv);
 	tp->rcv_nxt += adv;
 	tp->rcv_wup = tp->rcv_nxt;
 	tp->bytes_received += adv;

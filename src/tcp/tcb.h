@@ -113,7 +113,7 @@ struct tcp_sock {
 	struct rcvq rcvq;
 	uint32_t sndbuf;                 /* send queue limit in bytes; the receive
 					  * queue's is tcp_full_space (window.c) */
-	/* Receive buffer autotuning (rcvbuf.c): the receiver's RTT (x8, us)
+	/* Receive buffer autotuning (autotune.c): the receiver's RTT (x8, us)
 	 * and the bytes read in the last such RTT. */
 	uint32_t rcv_rtt_us8, rcv_rtt_seq, rcv_rtt_last_tsecr;
 	synack_time_t rcv_rtt_time;
