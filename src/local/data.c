@@ -63,6 +63,32 @@ uint32_t local_msg_max(int sndbuf)
 	return m < SKB_MAX_HEAD0 + UNIX_SKB_FRAGS_SZ ? m : SKB_MAX_HEAD0 + UNIX_SKB_FRAGS_SZ;
 }
 
+/* Messages of a page or more come from and go back to a small cache. */
+static struct local_msg *msg_alloc(struct local_ns *ns, uint32_t n)
+{
+	if (n >= PAGE) {
+		for (unsigned i = ns->nmsg_cache; i-- > 0;) {
+			struct local_msg *m = ns->msg_cache[i];
+			if (m->cap >= n) {
+				ns->msg_cache[i] = ns->msg_cache[--ns->nmsg_cache];
+				return m;
+			}
+		}
+	}
+	struct local_msg *m = malloc(sizeof(*m) + n);
+	if (m)
+		m->cap = n;
+	return m;
+}
+
+static void msg_release(struct local_ns *ns, struct local_msg *m)
+{
+	if (m->cap >= PAGE && ns->nmsg_cache < LOCAL_MSG_CACHE)
+		ns->msg_cache[ns->nmsg_cache++] = m;
+	else
+		free(m);
+}
+
 /* A message leaves a receive queue: its sender gets the room back (and
  * a wakeup if that makes it writable, unix_write_space). */
 static void msg_free(struct local_msg *m)
@@ -70,7 +96,7 @@ static void msg_free(struct local_msg *m)
 	struct local_sock *from = m->from;
 	bool was = local_writable(from);
 	from->wmem -= m->truesize;
-	free(m);
+	msg_release(from->sk.st->local, m);
 	if (!was && local_writable(from))
 		sock_wakeup(&from->sk);
 	local_put(from);
@@ -132,7 +158,7 @@ ssize_t local_send(struct sock *sk, const struct iovec *iov, size_t iovcnt, size
 			break;
 		}
 		uint32_t n = len - sent < cap ? (uint32_t)(len - sent) : cap;
-		struct local_msg *m = malloc(sizeof(*m) + n);
+		struct local_msg *m = msg_alloc(sk->st->local, n);
 		if (!m) {
 			err = ENOBUFS;
 			break;

@@ -22,12 +22,15 @@
 #include "core/stack.h"
 #include "socket/sock.h"
 
+#define LOCAL_MSG_CACHE 16
+
 /* One send's worth of bytes on a receive queue (Linux's skb). */
 struct local_msg {
 	struct local_msg *next;
 	struct local_sock *from;       /* charged: from->wmem holds truesize */
 	uint32_t len, off;             /* bytes, and bytes already read */
 	uint32_t truesize;
+	uint32_t cap;                  /* bytes data[] can hold */
 	unsigned char data[];
 };
 
@@ -78,6 +81,11 @@ struct local_ns {
 	struct local_sock *all;
 	struct local_cred cred;        /* what connect/listen/socketpair capture */
 	uint32_t autobind_next;
+	/* Freed large messages kept for reuse: a bulk writer's messages are
+	 * freed in bursts, and giving them back to the allocator each time
+	 * made it return and re-fault the pages (malloc trimming). */
+	struct local_msg *msg_cache[LOCAL_MSG_CACHE];
+	unsigned nmsg_cache;
 };
 
 static inline struct local_sock *local_sk(struct sock *sk) { return (struct local_sock *)sk; }

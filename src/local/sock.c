@@ -69,6 +69,8 @@ void local_ns_free(struct synack_stack *st)
 		free(ls->name);
 		free(ls);
 	}
+	for (unsigned i = 0; i < ns->nmsg_cache; i++)
+		free(ns->msg_cache[i]);
 	free(ns->names);
 	free(ns);
 	st->local = NULL;
