@@ -20,7 +20,7 @@
 
 static const char bench_usage[] =
 	"usage: synack bench [--bulk BYTES] [--crr N] [--idle N] [--timewait N]\n"
-	"                    [--synflood N] [--seed S]\n"
+	"                    [--synflood N] [--local BYTES] [--rr N] [--seed S]\n"
 	"\n"
 	"Two stacks (client 10.0.0.1, server 10.0.0.2) on an in-memory network\n"
 	"without delay or loss, in one thread, with Linux's default settings.\n"
@@ -37,6 +37,12 @@ static const char bench_usage[] =
 	"  --synflood N  N SYNs from spoofed sources at one listener, cookies on\n"
 	"                and off: SYNs per CPU second, heap per SYN-queue entry,\n"
 	"                peak heap (0: skipped; try 1000000)\n"
+	"  --local BYTES the same bulk transfer of BYTES and the same ping-pong\n"
+	"                (--rr round trips of 1 B and of 1 KiB) through synack\n"
+	"                local (AF_UNIX) pairs, synack TCP on memlink, Linux\n"
+	"                AF_UNIX and Linux TCP on 127.0.0.1, with the ratios and\n"
+	"                where TCP's time goes (0: skipped; try 1G)\n"
+	"  --rr N        round trips per message size for --local (100000)\n"
 	"  --seed S      seed of the network and the stacks (1)\n"
 	"  -h, --help    this help\n"
 	"\n"
@@ -50,18 +56,21 @@ static const struct option bench_longopts[] = {
 	{"timewait", required_argument, NULL, 't'},
 	{"synflood", required_argument, NULL, 'f'},
 	{"seed", required_argument, NULL, 's'},
+	{"local", required_argument, NULL, 'L'},
+	{"rr", required_argument, NULL, 'R'},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
 
 struct bench_opts {
 	uint64_t bulk, crr, idle, seed, timewait, synflood;
+	uint64_t local, rr;
 };
 
 /* Returns -1 to go on, else the exit status. */
 static int parse_opts(struct bench_opts *o, int argc, char **argv)
 {
-	*o = (struct bench_opts){BULK_DEFAULT, CRR_DEFAULT, IDLE_DEFAULT, 1, 0, 0};
+	*o = (struct bench_opts){BULK_DEFAULT, CRR_DEFAULT, IDLE_DEFAULT, 1, 0, 0, 0, 100000};
 	int c;
 	while ((c = cli_getopt("bench", argc, argv, "h", bench_longopts)) != -1) {
 		switch (c) {
@@ -91,6 +100,14 @@ static int parse_opts(struct bench_opts *o, int argc, char **argv)
 		case 's':
 			if (!cli_parse_u64(optarg, 0, UINT64_MAX, &o->seed))
 				return cli_usage_error("bench", "--seed wants a non-negative integer, got '%s'", optarg);
+			break;
+		case 'L':
+			if (!cli_parse_bytes(optarg, &o->local))
+				return cli_usage_error("bench", "--local wants a byte count like 1G, got '%s'", optarg);
+			break;
+		case 'R':
+			if (!cli_parse_u64(optarg, 1, UINT32_MAX, &o->rr))
+				return cli_usage_error("bench", "--rr wants a number of round trips, got '%s'", optarg);
 			break;
 		case 'h':
 			fputs(bench_usage, stdout);
@@ -293,5 +310,10 @@ int bench_main(int argc, char **argv)
 	if (o.synflood && rc == CLI_OK)
 		rc = run_synflood(&t, &o);
 	table_print(&t);
+	if (o.local && rc == CLI_OK) {
+		char why[BENCH_WHY] = "";
+		if (bench_local(o.seed, o.local, o.rr, why) < 0)
+			rc = bench_error("local", why, 0);
+	}
 	return rc;
 }

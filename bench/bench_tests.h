@@ -17,6 +17,11 @@ struct bulk_result {
 };
 int bench_bulk(uint64_t seed, uint64_t bytes, struct bulk_result *r, char *why);
 
+/* local: the same bulk transfer and 1 B / 1 KiB ping-pong through synack
+ * local pairs, synack TCP on memlink, Linux AF_UNIX and Linux TCP on
+ * loopback; prints its own figures, ratios and breakdown. */
+int bench_local(uint64_t seed, uint64_t bytes, uint64_t rr, char *why);
+
 /* crr: n sequential connect, 1-byte request, 1-byte reply, close. */
 struct crr_result {
 	uint64_t n;

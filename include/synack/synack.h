@@ -22,6 +22,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,6 +60,8 @@ struct synack_config {
 	int ip_local_port_range[2];    /* 32768 60999 */
 	int somaxconn;                 /* net.core.somaxconn 4096 */
 	int rmem_max, wmem_max;        /* net.core.{r,w}mem_max 212992 */
+	int rmem_default, wmem_default; /* net.core.{r,w}mem_default 212992: a
+					* local (AF_UNIX) socket's buffers */
 	int optmem_max;                /* net.core.optmem_max 131072: per-socket
 					* ancillary memory (MSG_ZEROCOPY notifications) */
 	int max_skb_frags;             /* net.core.max_skb_frags 17: MSG_ZEROCOPY
@@ -204,7 +207,22 @@ void synack_tcp_metrics_flush(struct synack_stack *st, struct in_addr addr);
 
 /* ---- Sockets (POSIX shape; descriptors are the stack's own) ------------ */
 
+/* domain AF_INET (TCP) or AF_UNIX (the local stream transport: SOCK_STREAM
+ * only, protocol 0 or PF_UNIX). AF_UNIX names live inside the stack:
+ * abstract names (sun_path[0] == '\0') as Linux, and path names
+ * ("/run/app.sock") kept in a per-stack table, not as files: no file is
+ * made, permissions are not checked, and the name is freed when its
+ * socket closes (Linux leaves the file until unlink()). */
 int synack_socket(struct synack_stack *st, int domain, int type, int protocol);
+/* socketpair(2): a connected pair of AF_UNIX stream sockets in sv[0..1].
+ * EAFNOSUPPORT for other domains, EOPNOTSUPP for AF_INET (as Linux). */
+int synack_socketpair(struct synack_stack *st, int domain, int type, int protocol, int sv[2]);
+/* The credentials SO_PEERCRED reports for AF_UNIX sockets. The stack has
+ * no processes: connect(), listen() and socketpair() capture the stack's
+ * credentials as they are at the call, which start as the creating
+ * process's (getpid, geteuid, getegid) and may be changed here before
+ * the call, e.g. per client a gateway serves. */
+void synack_set_ucred(struct synack_stack *st, pid_t pid, uid_t uid, gid_t gid);
 int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, socklen_t len);
 int synack_listen(struct synack_stack *st, int fd, int backlog);
 int synack_accept(struct synack_stack *st, int fd, struct sockaddr *addr, socklen_t *len);
@@ -294,6 +312,16 @@ struct synack_sockinfo {
 	uint32_t unread;               /* bytes received, not yet read: a CLOSE-WAIT
 					* that stays with bytes unread or for long is
 					* an application that forgot to close */
+	/* AF_INET for TCP rows; AF_UNIX for local stream sockets (ss -x):
+	 * state SYNACK_CLOSE (UNCONN), LISTEN or ESTABLISHED; recv_q/send_q
+	 * as Linux's unix_diag (listener: queued connections and backlog;
+	 * else unread bytes and the bytes charged to the send buffer);
+	 * local and peer names in un_local/un_peer (length in *_len, 2 for
+	 * none) and inode-like ids in conn/peer_conn. */
+	int family;
+	struct sockaddr_un un_local, un_peer;
+	socklen_t un_local_len, un_peer_len;
+	uint64_t peer_conn;
 };
 /* Fill up to max rows; return the number of sockets (may exceed max). */
 size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, size_t max);

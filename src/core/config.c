@@ -29,6 +29,8 @@ static const struct config_entry config_table[] = {
 	CFG("net.core.somaxconn", somaxconn, 1, 0, INT_MAX),
 	CFG("net.core.rmem_max", rmem_max, 1, 0, INT_MAX),
 	CFG("net.core.wmem_max", wmem_max, 1, 0, INT_MAX),
+	CFG("net.core.rmem_default", rmem_default, 1, 0, INT_MAX),
+	CFG("net.core.wmem_default", wmem_default, 1, 0, INT_MAX),
 	CFG("net.core.optmem_max", optmem_max, 1, 0, INT_MAX),
 	CFG("net.core.max_skb_frags", max_skb_frags, 1, 1, 17),
 	CFG("net.ipv4.tcp_rmem", tcp_rmem, 3, 1, INT_MAX),
@@ -84,6 +86,7 @@ void synack_config_default(struct synack_config *c)
 	c->ip_local_port_range[1] = 60999;
 	c->somaxconn = 4096;
 	c->rmem_max = c->wmem_max = 212992;
+	c->rmem_default = c->wmem_default = 212992;
 	c->optmem_max = 131072;        /* 6.9+; 20480 before */
 	c->max_skb_frags = 17;         /* MAX_SKB_FRAGS */
 	c->tcp_rmem[0] = 4096, c->tcp_rmem[1] = 131072, c->tcp_rmem[2] = 6291456;

@@ -7,6 +7,7 @@
 
 #include "core/stack.h"
 #include "ipv4/ipv4.h"
+#include "local/local.h"
 #include "socket/socket.h"
 #include "tcp/tcp.h"
 
@@ -60,6 +61,7 @@ void synack_stack_free(struct synack_stack *st)
 	tcp_table_free(st);
 	tcp_reqtab_free(st);
 	tcp_fastopen_cache_free(st);
+	local_ns_free(st);
 	fdtable_free(&st->fds);
 	free(st);
 }

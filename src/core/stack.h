@@ -33,6 +33,7 @@ struct synack_stack {
 	struct tcp_reqtab reqs;        /* request entries by 4-tuple (tcp/reqsk.c) */
 	struct siphash_key cookie_key[2]; /* SYN cookies' two secrets (tcp/syncookie.c) */
 	struct tcp_fastopen_cache *tfo_cache; /* Fast Open, per destination (tcp/fastopen.c) */
+	struct local_ns *local;        /* AF_UNIX names and sockets (local/), NULL until used */
 	uint16_t ip_id;
 	uint64_t next_conn_id;
 	uint8_t tx[STACK_TX_MAX];      /* the packet being built */

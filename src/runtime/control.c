@@ -75,6 +75,29 @@ static void put_info(FILE *f, struct synack_stack *st, int fd)
 		ti.tcpi_min_rtt, ti.tcpi_backoff);
 }
 
+/* An AF_UNIX name as ss -x shows it: "@" for the leading NUL of an
+ * abstract name, "*" for none; bytes that would break the line (space,
+ * control, non-ASCII) as '?'. */
+static void put_un(FILE *f, const char *key, const struct sockaddr_un *sa, socklen_t len)
+{
+	size_t n = len > offsetof(struct sockaddr_un, sun_path)
+			   ? (size_t)len - offsetof(struct sockaddr_un, sun_path) : 0;
+	fprintf(f, " %s=", key);
+	if (!n) {
+		fputc('*', f);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)sa->sun_path[i];
+		if (i == 0 && c == 0)
+			fputc('@', f);
+		else if (c == 0 && i == n - 1)
+			break; /* a path name's NUL */
+		else
+			fputc(c > ' ' && c < 0x7f ? c : '?', f);
+	}
+}
+
 static void answer_ss(struct synack_loop *l, FILE *f)
 {
 	/* The stack's clock stands where the loop last polled, maybe a
@@ -87,6 +110,15 @@ static void answer_ss(struct synack_loop *l, FILE *f)
 	n = synack_sockets(l->st, rows, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct synack_sockinfo *r = &rows[i];
+		if (r->family == AF_UNIX) {
+			fprintf(f, "unix state=%d rq=%u sq=%u fd=%d ino=%llu peer_ino=%llu age=%llu",
+				r->state, r->recv_q, r->send_q, r->fd, (unsigned long long)r->conn,
+				(unsigned long long)r->peer_conn, (unsigned long long)r->state_age);
+			put_un(f, "local", &r->un_local, r->un_local_len);
+			put_un(f, "peer", &r->un_peer, r->un_peer_len);
+			fputc('\n', f);
+			continue;
+		}
 		fprintf(f, "tcp state=%d rq=%u sq=%u fd=%d", r->state, r->recv_q, r->send_q, r->fd);
 		put_sin(f, "local", &r->local);
 		put_sin(f, "peer", &r->peer);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "local/local.h"
 #include "socket/errqueue.h"
 #include "socket/socket.h"
 #include "tcp/tcp.h"
@@ -27,10 +28,90 @@ static int fail(int err)
 	return -1;
 }
 
+/* AF_UNIX as Linux's unix_create: the protocol first (0 or PF_UNIX,
+ * else EPROTONOSUPPORT), then the type; synack has SOCK_STREAM only, so
+ * SOCK_DGRAM and SOCK_SEQPACKET are ESOCKTNOSUPPORT here. */
+static struct sock *local_create(struct synack_stack *st, int type, int protocol)
+{
+	if (protocol != 0 && protocol != PF_UNIX) {
+		errno = EPROTONOSUPPORT;
+		return NULL;
+	}
+	if (type != SOCK_STREAM) {
+		errno = type >= 0 && type <= SOCK_PACKET ? ESOCKTNOSUPPORT : EINVAL;
+		return NULL;
+	}
+	struct local_sock *ls = local_sock_new(st, SOCK_STREAM);
+	if (!ls) {
+		errno = ENOBUFS;
+		return NULL;
+	}
+	return &ls->sk;
+}
+
+/* A new socket on the lowest free descriptor, or -1. */
+static int sock_install(struct synack_stack *st, struct sock *sk, int flags)
+{
+	int fd = fd_alloc(&st->fds, FD_SOCK, sk);
+	if (fd < 0) {
+		int err = errno;
+		sk->ops->close(sk);
+		return fail(err);
+	}
+	sk->fd = fd;
+	sk->nonblock = flags & SOCK_NONBLOCK;
+	sk->cloexec = flags & SOCK_CLOEXEC;
+	return fd;
+}
+
+int synack_socketpair(struct synack_stack *st, int domain, int type, int protocol, int sv[2])
+{
+	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!sv)
+		return fail(EFAULT);
+	if (domain == AF_INET)
+		return fail(EOPNOTSUPP); /* inet has no socketpair (sock_no_socketpair) */
+	if (domain != AF_UNIX)
+		return fail(EAFNOSUPPORT);
+	struct sock *a = local_create(st, type, protocol);
+	if (!a)
+		return -1;
+	struct sock *b = local_create(st, type, protocol);
+	if (!b) {
+		int err = errno;
+		a->ops->close(a);
+		return fail(err);
+	}
+	/* Linux unix_socketpair: both ends connected, both with the caller's
+	 * credentials. */
+	local_cred_capture(local_sk(a));
+	local_cred_capture(local_sk(b));
+	local_pair(local_sk(a), local_sk(b));
+	int fa = sock_install(st, a, flags);
+	if (fa < 0) {
+		b->ops->close(b);
+		return -1;
+	}
+	int fb = sock_install(st, b, flags);
+	if (fb < 0) {
+		int err = errno;
+		synack_close(st, fa);
+		return fail(err);
+	}
+	sv[0] = fa;
+	sv[1] = fb;
+	return 0;
+}
+
 int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
 {
 	int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
 	type &= ~(SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (domain == AF_UNIX) {
+		struct sock *sk = local_create(st, type, protocol);
+		return sk ? sock_install(st, sk, flags) : -1;
+	}
 	if (domain != AF_INET)
 		return fail(EAFNOSUPPORT);
 	/* Linux: a type past SOCK_PACKET is EINVAL; one inet serves with
@@ -43,6 +124,7 @@ int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
 	struct sock *sk = tcp_socket_create(st);
 	if (!sk)
 		return fail(ENOBUFS);
+	sk->family = AF_INET;
 	int fd = fd_alloc(&st->fds, FD_SOCK, sk);
 	if (fd < 0) {
 		int err = errno;
@@ -101,6 +183,8 @@ int synack_bind(struct synack_stack *st, int fd, const struct sockaddr *addr, so
 	uint16_t p;
 	if (!sk)
 		return -1;
+	if (sk->ops->bind_sa)
+		return sk->ops->bind_sa(sk, addr, len);
 	int r = get_sin(addr, len, &a, &p, true);
 	if (r < 0)
 		return -1;
@@ -147,8 +231,14 @@ int synack_accept4(struct synack_stack *st, int fd, struct sockaddr *addr, sockl
 	if (addr) {
 		uint32_t a = 0;
 		uint16_t p = 0;
-		child->ops->name(child, 2, &a, &p);
-		if (put_sin(addr, len, a, p) < 0) {
+		int r;
+		if (child->ops->getname_sa) {
+			r = child->ops->getname_sa(child, 2, addr, len);
+		} else {
+			child->ops->name(child, 2, &a, &p);
+			r = put_sin(addr, len, a, p);
+		}
+		if (r < 0) {
 			/* Linux: the connection is already taken; EFAULT loses it. */
 			int e = errno;
 			synack_close(st, cfd);
@@ -170,6 +260,8 @@ int synack_connect(struct synack_stack *st, int fd, const struct sockaddr *addr,
 	uint16_t p;
 	if (!sk)
 		return -1;
+	if (sk->ops->connect_sa)
+		return sk->ops->connect_sa(sk, addr, len);
 	int r = get_sin(addr, len, &a, &p, true);
 	if (r < 0)
 		return -1;
@@ -239,6 +331,9 @@ ssize_t synack_sendmsg(struct synack_stack *st, int fd, const struct msghdr *msg
 	ssize_t len = iov_total(msg->msg_iov, msg->msg_iovlen);
 	if (len < 0)
 		return -1;
+	/* Linux unix_stream_sendmsg: a stream socket takes no address. */
+	if (sk->family == AF_UNIX && msg->msg_namelen)
+		return fail(local_sk(sk)->state == SYNACK_ESTABLISHED ? EISCONN : EOPNOTSUPP);
 	if ((flags & MSG_FASTOPEN) && msg->msg_name)
 		return sendmsg_fastopen(st, fd, msg, (size_t)len, flags);
 	return sk->ops->send(sk, msg->msg_iov, msg->msg_iovlen, (size_t)len, flags & SEND_FLAGS);
@@ -256,8 +351,9 @@ ssize_t synack_recvmsg(struct synack_stack *st, int fd, struct msghdr *msg, int 
 	struct sock *sk = sock_of(st, fd);
 	if (!sk)
 		return -1;
+	/* AF_UNIX: as a kernel without CONFIG_AF_UNIX_OOB. */
 	if ((flags & (MSG_OOB | MSG_ERRQUEUE)) == MSG_OOB)
-		return fail(EINVAL);
+		return fail(sk->family == AF_UNIX ? EOPNOTSUPP : EINVAL);
 	if (!msg)
 		return fail(EFAULT);
 	ssize_t len = iov_total(msg->msg_iov, msg->msg_iovlen);
@@ -281,6 +377,15 @@ ssize_t synack_sendto(struct synack_stack *st, int fd, const void *buf, size_t l
 {
 	/* MSG_FASTOPEN: connect to the address with data in the SYN (RFC
 	 * 7413); otherwise a connected stream socket ignores the address. */
+	if (to && tolen) {
+		struct sock *sk = sock_of(st, fd);
+		if (sk && sk->family == AF_UNIX) {
+			struct iovec v = {.iov_base = (void *)(uintptr_t)buf, .iov_len = len};
+			struct msghdr m = {.msg_name = (void *)(uintptr_t)to, .msg_namelen = tolen,
+					   .msg_iov = &v, .msg_iovlen = 1};
+			return synack_sendmsg(st, fd, &m, flags);
+		}
+	}
 	if ((flags & MSG_FASTOPEN) && to) {
 		struct sock *sk = sock_of(st, fd);
 		uint32_t a;
@@ -372,6 +477,8 @@ static int sock_name(struct synack_stack *st, int fd, struct sockaddr *addr, soc
 	struct sock *sk = sock_of(st, fd);
 	if (!sk)
 		return -1;
+	if (sk->ops->getname_sa)
+		return sk->ops->getname_sa(sk, peer, addr, len);
 	uint32_t a = 0;
 	uint16_t p = 0;
 	if (!sk->ops->name(sk, peer, &a, &p) && peer)

@@ -42,6 +42,13 @@ struct proto_ops {
 	/* Addresses, host order; false if there is none. */
 	/* peer: 0 local, 1 peer (getpeername), 2 accept's (even if closed since), as Linux inet_getname */
 	bool (*name)(struct sock *sk, int peer, uint32_t *addr, uint16_t *port);
+	/* A family whose addresses are not IPv4 (AF_UNIX, src/local) sets
+	 * these instead of bind, connect and name: the caller's sockaddr as
+	 * given, checked by the transport; getname fills addr and *len as
+	 * getsockname(2) does (peer as in name). */
+	int (*bind_sa)(struct sock *sk, const struct sockaddr *addr, socklen_t len);
+	int (*connect_sa)(struct sock *sk, const struct sockaddr *addr, socklen_t len);
+	int (*getname_sa)(struct sock *sk, int peer, struct sockaddr *addr, socklen_t *len);
 };
 
 struct sock {
@@ -49,6 +56,7 @@ struct sock {
 	const struct proto_ops *ops;
 	int fd;                 /* -1 once closed (an orphan) */
 	int type, protocol;
+	int family;             /* AF_INET (tcp) or AF_UNIX (local) */
 	bool nonblock, cloexec;
 	bool reuseaddr, reuseport, keepalive;
 	bool shut_rd, shut_wr;

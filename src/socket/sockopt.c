@@ -132,7 +132,7 @@ int sock_getsockopt(struct sock *sk, int name, void *val, socklen_t *len)
 	case SO_TYPE:
 		return sockopt_put_int(val, len, sk->type);
 	case SO_DOMAIN:
-		return sockopt_put_int(val, len, AF_INET);
+		return sockopt_put_int(val, len, sk->family ? sk->family : AF_INET);
 	case SO_PROTOCOL:
 		return sockopt_put_int(val, len, sk->protocol);
 	case SO_REUSEADDR:

@@ -2,6 +2,7 @@
  * (LINUX-SEMANTICS 1) and each socket's active timer (ss -o). */
 #include <string.h>
 
+#include "local/local.h"
 #include "tcp/tcp.h"
 
 static uint32_t recv_q(const struct tcp_sock *tp)
@@ -83,7 +84,9 @@ size_t synack_sockets(struct synack_stack *st, struct synack_sockinfo *rows, siz
 	for (struct tcp_sock *tp = st->tcp.all; tp; tp = tp->next)
 		if (tp->state == SYNACK_LISTEN)
 			n = tcp_req_rows(tp, rows, n, max);
-	return n;
+	for (size_t i = 0; i < n && i < max; i++)
+		rows[i].family = AF_INET;
+	return local_listing(st, rows, n, max); /* AF_UNIX rows (ss -x) after TCP's */
 }
 
 const char *synack_state_ss_name(int s)

@@ -30,6 +30,7 @@
 struct ss_opts {
 	unsigned mask;
 	int timers, info, procs, header, ext;
+	int unix_only;                 /* -x: AF_UNIX (local) sockets, as ss -x */
 	unsigned long long min_age_ms; /* --min-age: rows at least this long in their state */
 	unsigned rows;
 };
@@ -137,9 +138,36 @@ static void print_info(const char *line)
 	putchar('\n');
 }
 
+/* ss -x: Netid u_str, the name ("@abstract", a path, or "*") and the
+ * socket's inode-like id, then the peer's name and id. */
+static void ss_unix_row(struct ss_opts *o, int pid, const char *line)
+{
+	int state = (int)ctl_num(line, "state");
+	if (state < 1 || state > 11 || !(o->mask & (1u << state)))
+		return;
+	char l[120], p[120], lc[140], pc[140];
+	if (!ctl_field(line, "local", l, sizeof(l)))
+		snprintf(l, sizeof(l), "*");
+	if (!ctl_field(line, "peer", p, sizeof(p)))
+		snprintf(p, sizeof(p), "*");
+	snprintf(lc, sizeof(lc), "%s %llu", l, ctl_num(line, "ino"));
+	snprintf(pc, sizeof(pc), "%s %llu", p, ctl_num(line, "peer_ino"));
+	printf("%-6s %-10s %-6llu %-6llu %21s %21s", "u_str", synack_state_ss_name(state),
+	       ctl_num(line, "rq"), ctl_num(line, "sq"), lc, pc);
+	if (o->procs && !strstr(line, "fd=-1"))
+		printf(" users:((\"synack\",pid=%d,fd=%ld))", pid, (long)ctl_num(line, "fd"));
+	putchar('\n');
+	o->rows++;
+}
+
 static void ss_row(void *ctx, int pid, const char *line)
 {
 	struct ss_opts *o = ctx;
+	if (o->unix_only) {
+		if (!strncmp(line, "unix ", 5))
+			ss_unix_row(o, pid, line);
+		return;
+	}
 	if (strncmp(line, "tcp ", 4))
 		return;
 	int state = (int)ctl_num(line, "state");
@@ -193,6 +221,11 @@ static const char ss_usage[] =
 	"  -i, --info          TCP_INFO figures (rto, rtt, cwnd, ...) under each row\n"
 	"  -p, --processes     the owning process and descriptor\n"
 	"  -H, --no-header     no column titles\n"
+	"  -x, --unix          the local (AF_UNIX) stream sockets instead, as ss -x:\n"
+	"                      u_str, state, queues (listener: queued connections and\n"
+	"                      backlog; else unread bytes and bytes charged to the send\n"
+	"                      buffer), @abstract or path name (names inside the stack,\n"
+	"                      not files) and an inode-like id, the peer's likewise\n"
 	"  -t, -n              accepted for ss's habits (TCP, numeric: always)\n"
 	"  --pid PID           only that process\n"
 	"  --min-age SEC       only sockets in their state for at least SEC seconds;\n"
@@ -211,7 +244,7 @@ int ss_main(int argc, char **argv)
 		{"all", no_argument, NULL, 'a'},     {"listening", no_argument, NULL, 'l'},
 		{"options", no_argument, NULL, 'o'}, {"info", no_argument, NULL, 'i'},
 		{"processes", no_argument, NULL, 'p'}, {"no-header", no_argument, NULL, 'H'},
-		{"tcp", no_argument, NULL, 't'},     {"numeric", no_argument, NULL, 'n'},
+		{"tcp", no_argument, NULL, 't'}, {"unix", no_argument, NULL, 'x'},     {"numeric", no_argument, NULL, 'n'},
 		{"pid", required_argument, NULL, 'P'}, {"help", no_argument, NULL, 'h'},
 		{"extended", no_argument, NULL, 'e'}, {"min-age", required_argument, NULL, 'A'},
 		{NULL, 0, NULL, 0},
@@ -221,7 +254,7 @@ int ss_main(int argc, char **argv)
 	uint64_t pid = 0;
 	int c;
 	uint64_t min_age = 0;
-	while ((c = cli_getopt("ss", argc, argv, "tanloeipHh", longopts)) != -1) {
+	while ((c = cli_getopt("ss", argc, argv, "tanloeipHxh", longopts)) != -1) {
 		switch (c) {
 		case 'a': base = ST_ALL; break;
 		case 'l': base = ST(LISTEN); break;
@@ -231,6 +264,7 @@ int ss_main(int argc, char **argv)
 		case 'p': o.procs = 1; break;
 		case 'H': o.header = 0; break;
 		case 't': case 'n': break;
+		case 'x': o.unix_only = 1; break;
 		case 'P':
 			if (!cli_parse_u64(optarg, 1, 4194304, &pid))
 				return cli_usage_error("ss", "--pid wants a process id, got '%s'", optarg);
@@ -258,7 +292,10 @@ int ss_main(int argc, char **argv)
 		*(ex ? &excl : &incl) |= m;
 	}
 	o.mask = (incl ? incl : excl ? ST_ALL : base) & ~excl;
-	if (o.header)
+	if (o.header && o.unix_only)
+		printf("%-6s %-10s %-6s %-6s %21s %21s%s\n", "Netid", "State", "Recv-Q", "Send-Q",
+		       "Local Address:Port", "Peer Address:Port", o.procs ? " Process" : "");
+	else if (o.header)
 		printf("%-10s %-6s %-6s %21s %21s%s\n", "State", "Recv-Q", "Send-Q", "Local Address:Port",
 		       "Peer Address:Port", o.procs ? " Process" : "");
 	return ctl_query("ss", (long)pid, "ss", ss_row, &o) < 0 ? CLI_FAILED : CLI_OK;
