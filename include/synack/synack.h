@@ -305,7 +305,7 @@ struct synack_sockinfo {
 	int state;
 	uint32_t recv_q, send_q;
 	struct sockaddr_in local, peer;
-	const char *timer;             /* "on", "persist", "keepalive", "timewait", "delack", NULL */
+	const char *timer;             /* "on", "persist", "keepalive", "timewait", NULL (as ss -o) */
 	synack_time_t timer_expires;   /* microseconds from now */
 	unsigned retrans;              /* retransmissions of the current timer */
 	synack_time_t state_age;       /* microseconds since it entered its state */

@@ -42,10 +42,9 @@ static void timer_info(struct tcp_sock *tp, struct synack_sockinfo *r)
 		t = &tp->keep_timer;
 		r->timer = tp->state == SYNACK_TIME_WAIT ? "timewait" : "keepalive";
 		r->retrans = tp->state == SYNACK_TIME_WAIT ? 0 : tp->probes;
-	} else if (timer_armed(&tp->delack_timer)) {
-		t = &tp->delack_timer;
-		r->timer = "delack";
 	}
+	/* A pending delayed ACK is not shown: Linux's inet_diag reports the
+	 * retransmit, probe and sk_timer (keepalive) timers only. */
 	if (t) {
 		synack_time_t at = (synack_time_t)t->expires * 1000;
 		r->timer_expires = at > now ? at - now : 0;

@@ -214,7 +214,7 @@ static const char ss_usage[] =
 	"\n"
 	"  -a, --all           every socket, listeners and TIME-WAIT too\n"
 	"  -l, --listening     listeners only\n"
-	"  -o, --options       timers: timer:(on|keepalive|timewait|persist|delack,left,n);\n"
+	"  -o, --options       timers: timer:(on|keepalive|timewait|persist,left,n);\n"
 	"                      on CLOSE-WAIT rows also age: (time in CLOSE-WAIT) and\n"
 	"                      unread: (bytes not read; Recv-Q counts the FIN too)\n"
 	"  -e, --extended      age: on every row, the time the socket has been in its state\n"
