@@ -16,7 +16,9 @@ static bool ring_reserve(struct ring *r, uint32_t need, uint32_t keep, uint32_t 
 {
 	if (r->mem && r->cap >= need)
 		return true;
-	uint32_t size = r->cap ? r->cap : RING_MIN;
+	uint32_t size = r->cap ? r->cap : r->hint > RING_MIN ? r->hint : RING_MIN;
+	if (size > max)
+		size = max;
 	while (size < need && size < max)
 		size = size > max / 2 ? max : size * 2;
 	if (size < need)
@@ -80,6 +82,8 @@ void ring_free(struct ring *r)
 {
 	free(r->mem);
 	r->mem = NULL;
+	if (r->cap)
+		r->hint = r->cap;
 	r->cap = r->head = r->len = 0;
 }
 

@@ -20,6 +20,8 @@
 struct ring {
 	uint8_t *mem;
 	uint32_t cap, head, len; /* valid bytes [head, head+len) mod cap */
+	uint32_t hint;           /* the block size last used: a queue that drains
+				  * and refills starts there, not at the minimum */
 };
 
 /* Out-of-order ranges, relative to the end of in-order data, sorted. */
