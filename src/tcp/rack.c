@@ -94,6 +94,37 @@ void tcp_txl_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 		append(tp, end, false);
 }
 
+uint32_t tcp_txl_resend_len(const struct tcp_sock *tp, uint32_t seq, uint32_t mss)
+{
+	for (unsigned i = 0; i < tp->ntxl; i++) {
+		if (!seq_lt(seq, tp->txl[i].end))
+			continue;
+		uint32_t n = tp->txl[i].end - seq;
+		if (n >= mss)
+			return mss;
+		for (unsigned j = i + 1; j < tp->ntxl && !tp->txl[j].sacked; j++) {
+			uint32_t len = tp->txl[j].end - tp->txl[j - 1].end;
+			if (n + len > mss)
+				break;
+			n += len;
+		}
+		return n;
+	}
+	return mss;
+}
+
+bool tcp_txl_first_over(const struct tcp_sock *tp, uint32_t mss, uint32_t *seq)
+{
+	for (unsigned i = 0; i < tp->ntxl; i++) {
+		uint32_t s = rec_start(tp, i);
+		if (!tp->txl[i].sacked && tp->txl[i].end - s > mss) {
+			*seq = s;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Is [s, e) wholly inside a SACKed range of the scoreboard? */
 static bool sb_covers(const struct tcp_sock *tp, uint32_t s, uint32_t e)
 {

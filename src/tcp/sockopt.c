@@ -193,7 +193,7 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_last_data_sent = ms_since(tp, tp->last_data_sent);
 	ti->tcpi_last_data_recv = ms_since(tp, tp->last_data_recv);
 	ti->tcpi_last_ack_recv = ms_since(tp, tp->last_ack_recv);
-	ti->tcpi_pmtu = tp->sk.st->mtu;
+	ti->tcpi_pmtu = tp->pmtu_cookie ? tp->pmtu_cookie : tp->sk.st->mtu; /* icsk_pmtu_cookie */
 	ti->tcpi_rcv_ssthresh = tcp_select_window((struct tcp_sock *)tp);
 	ti->tcpi_rtt = tp->srtt_us;
 	ti->tcpi_rttvar = tp->rttvar_us;
