@@ -61,6 +61,7 @@
 	X(TCP_ZERO_WINDOW_DROP, "TcpExtTCPZeroWindowDrop") \
 	X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \
 	X(TCP_SLOW_START_RETRANS, "TcpExtTCPSlowStartRetrans") \
+	X(TCP_LOST_RETRANSMIT, "TcpExtTCPLostRetransmit") \
 	X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
 	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
 	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \

@@ -83,7 +83,7 @@ void tcp_mtu_check(struct tcp_sock *tp)
 		tcp_sync_mss(tp, mtu);
 }
 
-void tcp_nocc_loss_retransmit(struct tcp_sock *tp, uint32_t seq)
+void tcp_enter_loss_nocc(struct tcp_sock *tp)
 {
 	/* Linux enters CA_Loss up to what is out now (high_seq), keeping
 	 * cwnd: the units changed, not the congestion; ssthresh becomes at
@@ -102,6 +102,11 @@ void tcp_nocc_loss_retransmit(struct tcp_sock *tp, uint32_t seq)
 		 * RECOVER is acked; without SACK, NewReno's RECOVER alone. */
 		tp->sb_loss = tcp_sb_on(tp);
 	}
+}
+
+void tcp_nocc_loss_retransmit(struct tcp_sock *tp, uint32_t seq)
+{
+	tcp_enter_loss_nocc(tp);
 	if (seq_lt(seq, tp->snd_nxt))
 		tp->snd_nxt = seq;
 	uint32_t before = tp->snd_nxt;

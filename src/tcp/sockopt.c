@@ -185,7 +185,10 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_snd_mss = tp->mss;
 	ti->tcpi_rcv_mss = tp->rcv_mss;
 	ti->tcpi_unacked = tcp_packets_in_flight(tp);
-	ti->tcpi_retrans = tp->retransmits ? tcp_packets_in_flight(tp) : 0;
+	/* After timeouts, the flight; else the segments resent and not yet
+	 * acked or SACKed (Linux retrans_out: a non-congestion loss, a
+	 * Fast Open SYN's data resent, a loss probe). */
+	ti->tcpi_retrans = tp->retransmits ? tcp_packets_in_flight(tp) : tcp_txl_retrans_out(tp);
 	uint32_t sb_retrans;
 	tcp_sb_info(tp, &ti->tcpi_sacked, &ti->tcpi_lost, &sb_retrans);
 	if (tp->sack_recovery)

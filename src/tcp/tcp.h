@@ -60,8 +60,10 @@ void tcp_sync_mss(struct tcp_sock *tp, unsigned pmtu);
 void tcp_mtu_check(struct tcp_sock *tp);
 /* A valid "fragmentation needed" reported mtu (tcp_v4_mtu_reduced). */
 void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu);
-/* Linux tcp_non_congestion_loss_retransmit: resend from seq on as after a
- * loss (CA_Loss until what is out now is acked) without touching cwnd. */
+/* Linux's CA_Loss entered without a congestion response (until what is
+ * out now is acked; cwnd kept, ssthresh at least 3/4 of it). */
+void tcp_enter_loss_nocc(struct tcp_sock *tp);
+/* Linux tcp_non_congestion_loss_retransmit: that, then resend from seq. */
 void tcp_nocc_loss_retransmit(struct tcp_sock *tp, uint32_t seq);
 
 /* ---- listen.c, reqsk.c, syncookie.c: listeners and their queues ------ */
@@ -307,6 +309,12 @@ uint32_t tcp_txl_resend_len(const struct tcp_sock *tp, uint32_t seq, uint32_t ms
 /* The first transmission in flight longer than mss (not SACKed): its
  * start, or false if none (tcp_simple_retransmit). */
 bool tcp_txl_first_over(const struct tcp_sock *tp, uint32_t mss, uint32_t *seq);
+/* In the loss state after an ACK (Linux CA_Loss: tcp_rack_mark_lost on
+ * every skb, retransmissions included): resend what RACK finds lost
+ * below SND.NXT; returns the segments resent. */
+unsigned tcp_rack_loss_resend(struct tcp_sock *tp);
+/* Segments resent and neither acked nor SACKed (Linux retrans_out). */
+uint32_t tcp_txl_retrans_out(const struct tcp_sock *tp);
 /* [seq, end) went out now (new, or again). */
 void tcp_txl_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end);
 /* An ACK not beyond SND.MAX, after tcp_sb_update: RACK and RTT samples. */
