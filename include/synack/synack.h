@@ -58,6 +58,10 @@ struct synack_stack;
 struct synack_config {
 	int ip_default_ttl;            /* net.ipv4.ip_default_ttl 64 */
 	int ip_local_port_range[2];    /* 32768 60999 */
+	int ip_rt_min_pmtu;            /* net.ipv4.route.min_pmtu 552: a smaller
+					* reported path MTU is raised to it and locked */
+	int ip_rt_mtu_expires;         /* net.ipv4.route.mtu_expires 600 s: a learned
+					* path MTU is forgotten after this */
 	int somaxconn;                 /* net.core.somaxconn 4096 */
 	int rmem_max, wmem_max;        /* net.core.{r,w}mem_max 212992 */
 	int rmem_default, wmem_default; /* net.core.{r,w}mem_default 212992: a

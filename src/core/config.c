@@ -26,6 +26,8 @@ enum { CFG_INT, CFG_CA_NAME, CFG_CA_AVAILABLE };
 static const struct config_entry config_table[] = {
 	CFG("net.ipv4.ip_default_ttl", ip_default_ttl, 1, 1, 255),
 	CFG("net.ipv4.ip_local_port_range", ip_local_port_range, 2, 1, 65535),
+	CFG("net.ipv4.route.min_pmtu", ip_rt_min_pmtu, 1, 68, 65535),
+	CFG("net.ipv4.route.mtu_expires", ip_rt_mtu_expires, 1, 0, INT_MAX),
 	CFG("net.core.somaxconn", somaxconn, 1, 0, INT_MAX),
 	CFG("net.core.rmem_max", rmem_max, 1, 0, INT_MAX),
 	CFG("net.core.wmem_max", wmem_max, 1, 0, INT_MAX),
@@ -84,6 +86,8 @@ void synack_config_default(struct synack_config *c)
 	c->ip_default_ttl = 64;
 	c->ip_local_port_range[0] = 32768;
 	c->ip_local_port_range[1] = 60999;
+	c->ip_rt_min_pmtu = 552;       /* 512 + 20 + 20 */
+	c->ip_rt_mtu_expires = 600;
 	c->somaxconn = 4096;
 	c->rmem_max = c->wmem_max = 212992;
 	c->rmem_default = c->wmem_default = 212992;

@@ -60,6 +60,8 @@
 	X(TCP_RCVQ_DROP, "TcpExtTCPRcvQDrop") \
 	X(TCP_ZERO_WINDOW_DROP, "TcpExtTCPZeroWindowDrop") \
 	X(TCP_FAST_RETRANS, "TcpExtTCPFastRetrans") \
+	X(TCP_SLOW_START_RETRANS, "TcpExtTCPSlowStartRetrans") \
+	X(TCP_LOST_RETRANSMIT, "TcpExtTCPLostRetransmit") \
 	X(TCP_RENO_RECOVERY, "TcpExtTCPRenoRecovery") \
 	X(TCP_SACK_RECOVERY, "TcpExtTCPSackRecovery") \
 	X(TCP_HYSTART_TRAIN_DETECT, "TcpExtTCPHystartTrainDetect") \

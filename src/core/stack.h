@@ -2,6 +2,7 @@
 #ifndef SYNACK_CORE_STACK_H
 #define SYNACK_CORE_STACK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <synack/synack.h>
@@ -15,6 +16,16 @@
 #include "tcp/table.h"
 
 #define STACK_TX_MAX 65536
+#define STACK_PMTU_MAX 32          /* destinations with a learned path MTU */
+
+/* A path MTU learned from ICMP (RFC 1191; Linux's route exception,
+ * fib_nh_exception): per destination, until it expires. */
+struct pmtu_entry {
+	uint32_t daddr;                /* host order; 0 = free */
+	uint16_t mtu;
+	bool locked;                   /* clamped to min_pmtu: sent without DF */
+	synack_time_t expires;
+};
 
 struct synack_stack {
 	struct synack_config cfg;
@@ -34,6 +45,8 @@ struct synack_stack {
 	struct siphash_key cookie_key[2]; /* SYN cookies' two secrets (tcp/syncookie.c) */
 	struct tcp_fastopen_cache *tfo_cache; /* Fast Open, per destination (tcp/fastopen.c) */
 	struct local_ns *local;        /* AF_UNIX names and sockets (local/), NULL until used */
+	struct pmtu_entry pmtu[STACK_PMTU_MAX]; /* ipv4/route.c */
+	uint32_t pmtu_gen;             /* bumped when an entry changes */
 	uint16_t ip_id;
 	uint64_t next_conn_id;
 	uint8_t tx[STACK_TX_MAX];      /* the packet being built */

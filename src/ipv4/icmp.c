@@ -66,7 +66,12 @@ void icmp_input(struct synack_stack *st, const struct ipv4_hdr *ip)
 	inner.daddr = ntohl(inner.daddr);
 	if (inner.saddr != st->addr || m.body[9] != IPPROTO_TCP_)
 		return;
-	tcp_icmp_error(st, m.type, m.code, m.body, m.body_len);
+	/* Linux icmp_unreach: "fragmentation needed" brings the next-hop
+	 * MTU in the low half of the header's second word (RFC 1191 4). */
+	uint32_t info = 0;
+	if (m.type == ICMP_DEST_UNREACH_ && m.code == ICMP_FRAG_NEEDED_)
+		info = m.rest & 0xffff;
+	tcp_icmp_error(st, m.type, m.code, info, m.body, m.body_len);
 }
 
 void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct ipv4_hdr *ip,

@@ -2,6 +2,7 @@
 #ifndef SYNACK_IPV4_IPV4_H
 #define SYNACK_IPV4_IPV4_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -16,6 +17,18 @@ void ipv4_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
  * bytes), -EMSGSIZE if it is not sent (too big), -ENOBUFS if the device
  * refused it (its transmit queue is full: local congestion). */
 int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len);
+/* route.c: the path MTU to daddr (RFC 1191): learned from ICMP and not
+ * expired, else the device's; *locked (may be NULL): clamped to
+ * route.min_pmtu; *expires (may be NULL): when it is forgotten, 0 = the
+ * device's. */
+unsigned ipv4_route_mtu(struct synack_stack *st, uint32_t daddr, bool *locked,
+			uint64_t *expires);
+/* An ICMP "fragmentation needed" reported mtu for daddr (Linux
+ * __ip_rt_update_pmtu); bumps st->pmtu_gen when the cache changes. */
+void ipv4_update_pmtu(struct synack_stack *st, uint32_t daddr, unsigned mtu);
+/* Does a TCP packet to daddr carry DF (Linux ip_dont_fragment: yes
+ * unless the path MTU is locked)? */
+bool ipv4_dont_fragment(struct synack_stack *st, uint32_t daddr);
 void icmp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
 /* Report an undeliverable datagram (RFC 1122 3.2.2.1) with its header. */
 void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct ipv4_hdr *ip,

@@ -12,9 +12,12 @@ int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t l
 		return -EMSGSIZE;
 	}
 	MIB_INC(st, IP_OUT_REQUESTS);
-	/* DF on everything, as Linux does with path-MTU discovery on. */
+	/* DF, as Linux with path-MTU discovery on (RFC 1191 3); TCP to a
+	 * destination whose path MTU was locked at route.min_pmtu goes
+	 * without it (ip_dont_fragment). */
+	int df = proto != IPPROTO_TCP_ || ipv4_dont_fragment(st, daddr);
 	ipv4_emit(st->tx, st->addr, daddr, proto, (uint8_t)st->cfg.ip_default_ttl,
-		  st->ip_id++, (uint16_t)len, 1);
+		  st->ip_id++, (uint16_t)len, df);
 	if (st->env.xmit) {
 		if (st->env.xmit(st->env.ctx, st->tx, len + IPV4_HDR_LEN) != SYNACK_XMIT_OK) {
 			/* The device's queue is full. Linux counts this in the

@@ -600,6 +600,15 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->snd_una = tp->iss + 1 + acked;
 		tp->snd_nxt = tp->snd_una;
 		tcp_skbm_prune(tp);
+		if (lost) {
+			/* Linux tcp_rcv_fastopen_synack: the unacked SYN data
+			 * is marked lost and resent as a retransmission
+			 * (tcp_non_congestion_loss_retransmit): in flight since
+			 * the SYN, counted in retrans_out, in the loss state so
+			 * RACK resends it again if a later SACK shows it lost. */
+			tcp_txl_sent(tp, tp->snd_una, tp->snd_max);
+			tcp_enter_loss_nocc(tp);
+		}
 	} else {
 		tp->snd_una = seg->ack;
 	}

@@ -3,7 +3,8 @@
  * tcp_v4_err: the quoted sequence number must lie in [SND.UNA, SND.NXT];
  * in SYN-SENT or SYN-RECEIVED the error aborts the attempt at once; in a
  * synchronized state it is only remembered (a soft error) and reported
- * if the connection later times out.
+ * if the connection later times out. "Fragmentation needed" is path MTU
+ * discovery (pmtu.c).
  */
 #include <errno.h>
 #include <string.h>
@@ -42,7 +43,7 @@ static void tcp_req_err(struct tcp_req *req, uint8_t type, uint8_t code, uint32_
 	}
 }
 
-void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
+void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code, uint32_t info,
 		    const uint8_t *inner, size_t len)
 {
 	size_t ihl = (size_t)(inner[0] & 0xf) * 4; /* checked by icmp_input */
@@ -67,8 +68,10 @@ void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
 	int err;
 	switch (type) {
 	case ICMP_DEST_UNREACH_:
-		if (code == ICMP_FRAG_NEEDED_)
-			return; /* path MTU discovery is future work; DF stays set */
+		if (code == ICMP_FRAG_NEEDED_) {
+			tcp_mtu_reduced(tp, info); /* RFC 1191 (pmtu.c) */
+			return;
+		}
 		err = unreach_errno(code);
 		if (!err)
 			return;

@@ -89,6 +89,7 @@ static struct tcp_sock *make_child(struct tcp_sock *lsn, const struct tcp_seg *s
 	c->raddr = seg->saddr;
 	c->rport = seg->sport;
 	c->parent = lsn;
+	tcp_pmtu_init(c);
 	/* The SYN again, as the request remembered it, so that the child
 	 * takes its options where every socket takes them (input.c). */
 	struct tcp_seg syn = {

@@ -176,6 +176,10 @@ void tcp_opts_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg)
 	uint32_t mss = tp->rx_opt.mss;
 	if (mss > tp->advmss)
 		mss = tp->advmss;
+	/* The path MTU may have dropped since (Linux tcp_sync_mss with
+	 * icsk_pmtu_cookie, pmtu.c). */
+	if (tp->pmtu_cookie && mss > tp->pmtu_cookie - 40u)
+		mss = tp->pmtu_cookie - 40u;
 	if (tp->user_mss && mss > tp->user_mss)
 		mss = tp->user_mss;
 	if (tp->rx_opt.ts_ok)

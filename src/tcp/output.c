@@ -248,11 +248,17 @@ static bool xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 		return false;
 	if (!retrans)
 		MIB_INC(tp->sk.st, TCP_ORIG_DATA_SENT);
+	if (retrans) {
+		/* Go-back-N after a loss (Linux resends lost skbs in CA_Loss:
+		 * TCPSlowStartRetrans, total_retrans per segment). */
+		tp->total_retrans++;
+		MIB_INC(tp->sk.st, TCP_SLOW_START_RETRANS);
+	}
 	if (!retrans && tp->sack_recovery)
 		tp->prr_out++; /* RFC 6937: new data counts as sent in recovery */
 	tp->snd_nxt += n;
-	if (n < send_mss(tp))
-		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end */
+	if (n < send_mss(tp) && !retrans)
+		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end (new data) */
 	return true;
 }
 
@@ -278,8 +284,16 @@ static unsigned send_data(struct tcp_sock *tp)
 		uint32_t room = wnd_end - tp->snd_nxt;
 		uint32_t mss = send_mss(tp);
 		uint32_t n = unsent < mss ? unsent : mss;
+		/* Resending: Linux's skb boundaries (rack.c); a piece they
+		 * cut short goes as is. */
+		bool resend = seq_lt(tp->snd_nxt, tp->snd_max);
+		uint32_t piece = resend ? tcp_txl_resend_len(tp, tp->snd_nxt, mss) : n;
+		if (piece < n)
+			n = piece;
 		uint32_t whole = tcp_sb_clip(tp, tp->snd_nxt, n);
-		bool clipped = whole < n; /* a hole before SACKed data goes as is */
+		/* A hole before SACKed data goes as is; so does a resend
+		 * (Nagle is for new data only, Linux tcp_write_xmit). */
+		bool clipped = resend || whole < n;
 		n = whole;
 		/* A segment stops at a record's end; one that is not the
 		 * queue's tail goes out as a full one would (Linux applies
@@ -366,6 +380,7 @@ enum tcp_wakeup tcp_write_wakeup(struct tcp_sock *tp)
 void tcp_output(struct tcp_sock *tp)
 {
 	bool sent = false;
+	tcp_mtu_check(tp); /* Linux tcp_current_mss: the path MTU changed */
 	if (can_send_data(tp)) {
 		bool pending = tcp_chrono_pending(tp);
 		sent = send_data(tp) > 0;
@@ -446,6 +461,7 @@ void tcp_send_syn(struct tcp_sock *tp)
 	struct tcp_seg seg;
 	bool synack = tp->state == SYNACK_SYN_RECV;
 	bool retrans = tp->snd_max != tp->iss;
+	tcp_advertise_mss(tp); /* the path MTU may have dropped (pmtu.c) */
 	if (!synack && !retrans)
 		tcp_opts_connect_init(tp);
 	seg_init(tp, &seg, tp->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
@@ -531,9 +547,10 @@ uint32_t tcp_retransmit_upto(struct tcp_sock *tp, uint32_t seq, uint32_t limit)
 	uint32_t n = 0;
 	if (seq_lt(seq, tp->snd_una))
 		return 0;
+	tcp_mtu_check(tp);
 	if (seq_lt(seq, end)) {
-		uint32_t mss = send_mss(tp);
-		n = tcp_sb_clip(tp, seq, end - seq < mss ? end - seq : mss);
+		uint32_t want = tcp_txl_resend_len(tp, seq, send_mss(tp));
+		n = tcp_sb_clip(tp, seq, end - seq < want ? end - seq : want);
 		/* Linux resends skb by skb and never joins one ending a
 		 * MSG_EOR record to the next (tcp_skb_can_collapse). */
 		uint32_t rec = eor_room(tp, seq);

@@ -94,6 +94,37 @@ void tcp_txl_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 		append(tp, end, false);
 }
 
+uint32_t tcp_txl_resend_len(const struct tcp_sock *tp, uint32_t seq, uint32_t mss)
+{
+	for (unsigned i = 0; i < tp->ntxl; i++) {
+		if (!seq_lt(seq, tp->txl[i].end))
+			continue;
+		uint32_t n = tp->txl[i].end - seq;
+		if (n >= mss)
+			return mss;
+		for (unsigned j = i + 1; j < tp->ntxl && !tp->txl[j].sacked; j++) {
+			uint32_t len = tp->txl[j].end - tp->txl[j - 1].end;
+			if (n + len > mss)
+				break;
+			n += len;
+		}
+		return n;
+	}
+	return mss;
+}
+
+bool tcp_txl_first_over(const struct tcp_sock *tp, uint32_t mss, uint32_t *seq)
+{
+	for (unsigned i = 0; i < tp->ntxl; i++) {
+		uint32_t s = rec_start(tp, i);
+		if (!tp->txl[i].sacked && tp->txl[i].end - s > mss) {
+			*seq = s;
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Is [s, e) wholly inside a SACKed range of the scoreboard? */
 static bool sb_covers(const struct tcp_sock *tp, uint32_t s, uint32_t e)
 {
@@ -240,6 +271,48 @@ enum tcp_rack_verdict tcp_rack_check(struct tcp_sock *tp)
 	tp->rtx_kind = RTX_REO;
 	tcp_rtx_arm(tp, (wait + 999) / 1000 * 1000 + RACK_TIMEOUT_MIN_US);
 	return RACK_TIMER;
+}
+
+unsigned tcp_rack_loss_resend(struct tcp_sock *tp)
+{
+	if (!tcp_rack_on(tp) || !tp->rack_advanced || !tp->nsacked)
+		return 0;
+	tp->rack_advanced = false;
+	struct synack_stack *st = tp->sk.st;
+	unsigned sent = 0;
+	/* Bounded: each pass resends at least one record or moves on, and
+	 * a resend splits one record into at most two. */
+	for (unsigned i = 0; i < tp->ntxl && i < TCP_TXL_MAX; i++) {
+		struct tcp_txrec *r = &tp->txl[i];
+		uint32_t s = rec_start(tp, i);
+		if (r->sacked || !seq_lt(s, tp->snd_nxt) || !seq_gt(r->end, tp->snd_una))
+			continue;
+		bool before = r->sent < tp->rack_xmit ||
+			      (r->sent == tp->rack_xmit && seq_lt(r->end, tp->rack_end));
+		/* reo_wnd is 0 in the loss state (tcp_rack_reo_wnd). */
+		if (!before || (int64_t)tp->rack_rtt_us - (int64_t)(st->now - r->sent) > 0)
+			continue;
+		bool was_retrans = r->retrans;
+		uint32_t end = seq_min(r->end, tp->snd_nxt);
+		uint32_t n = tcp_retransmit_upto(tp, s, end);
+		if (n == 0)
+			break; /* refused by the device, or nothing to send */
+		if (was_retrans)
+			MIB_INC(st, TCP_LOST_RETRANSMIT);
+		MIB_INC(st, TCP_SLOW_START_RETRANS);
+		tp->total_retrans++;
+		sent++;
+	}
+	return sent;
+}
+
+uint32_t tcp_txl_retrans_out(const struct tcp_sock *tp)
+{
+	uint32_t n = 0;
+	for (unsigned i = 0; i < tp->ntxl; i++)
+		if (tp->txl[i].retrans && !tp->txl[i].sacked)
+			n++;
+	return n;
 }
 
 bool tcp_rack_reo_timeout(struct tcp_sock *tp)

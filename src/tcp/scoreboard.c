@@ -311,6 +311,12 @@ void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 	 * holds CA_Loss to high_seq). */
 	if (tp->sb_loss && !seq_lt(tp->snd_una, tp->recover))
 		tp->sb_loss = false;
+	if (tp->sb_loss) {
+		/* Linux CA_Loss still runs RACK: a resent segment sent
+		 * before one now SACKed and overdue goes again. */
+		tcp_rack_loss_resend(tp);
+		return;
+	}
 	uint32_t lost;
 	if (tp->in_recovery || tp->sb_loss)
 		return;

@@ -201,6 +201,7 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	}
 	tp->raddr = addr;
 	tp->rport = port;
+	tcp_pmtu_init(tp);
 	/* A recycled TIME-WAIT tuple continues past the old sequence space. */
 	tp->iss = tw_isn ? tw_isn : tcp_isn(st, tp->laddr, tp->lport, addr, port);
 	tp->snd_una = tp->snd_nxt = tp->snd_max = tp->snd_sml = tp->iss;

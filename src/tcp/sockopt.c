@@ -194,7 +194,10 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_snd_mss = tp->mss;
 	ti->tcpi_rcv_mss = tp->rcv_mss;
 	ti->tcpi_unacked = tcp_packets_in_flight(tp);
-	ti->tcpi_retrans = tp->retransmits ? tcp_packets_in_flight(tp) : 0;
+	/* After timeouts, the flight; else the segments resent and not yet
+	 * acked or SACKed (Linux retrans_out: a non-congestion loss, a
+	 * Fast Open SYN's data resent, a loss probe). */
+	ti->tcpi_retrans = tp->retransmits ? tcp_packets_in_flight(tp) : tcp_txl_retrans_out(tp);
 	uint32_t sb_retrans;
 	tcp_sb_info(tp, &ti->tcpi_sacked, &ti->tcpi_lost, &sb_retrans);
 	if (tp->sack_recovery)
@@ -202,7 +205,7 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_last_data_sent = ms_since(tp, tp->last_data_sent);
 	ti->tcpi_last_data_recv = ms_since(tp, tp->last_data_recv);
 	ti->tcpi_last_ack_recv = ms_since(tp, tp->last_ack_recv);
-	ti->tcpi_pmtu = tp->sk.st->mtu;
+	ti->tcpi_pmtu = tp->pmtu_cookie ? tp->pmtu_cookie : tp->sk.st->mtu; /* icsk_pmtu_cookie */
 	ti->tcpi_rcv_ssthresh = tp->rcv_ssthresh;
 	ti->tcpi_rtt = tp->srtt_us;
 	ti->tcpi_rttvar = tp->rttvar_us;

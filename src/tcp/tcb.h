@@ -96,6 +96,12 @@ struct tcp_sock {
 	uint16_t advmss;                 /* MSS we advertise */
 	uint16_t user_mss;               /* TCP_MAXSEG, 0 = none */
 	uint16_t rcv_mss;                /* estimate of the peer's segment size */
+	/* Path MTU discovery (RFC 1191, pmtu.c): the path MTU the MSS was
+	 * last computed from (Linux icsk_pmtu_cookie, tcpi_pmtu), and the
+	 * cache generation and expiry it was read at. */
+	uint16_t pmtu_cookie;
+	uint32_t pmtu_gen;
+	synack_time_t pmtu_expires;
 	/* Options the SYNs agreed (options.h): before the peer's SYN, what
 	 * ours offers. With timestamps every segment carries NOP NOP TS. */
 	struct tcp_syn_opts rx_opt;

@@ -44,8 +44,27 @@ void tcp_take_syn(struct tcp_sock *tp, const struct tcp_seg *seg);
 /* Children start with their listener's options. */
 void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn);
 /* ICMP error about a segment we sent (RFC 9293 3.10.7 note, RFC 5927). */
-void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code,
+/* info: the next-hop MTU of a "fragmentation needed" (RFC 1191 4). */
+void tcp_icmp_error(struct synack_stack *st, uint8_t type, uint8_t code, uint32_t info,
 		    const uint8_t *inner, size_t len);
+
+/* ---- pmtu.c: path MTU discovery (RFC 1191, Linux tcp_v4_mtu_reduced) -- */
+/* The peer's address is known (connect, a child): the path MTU from the
+ * stack's cache and the MSS we advertise under it. */
+void tcp_pmtu_init(struct tcp_sock *tp);
+/* Before a SYN: advertise at most the path MTU - 40 (tcp_advertise_mss). */
+void tcp_advertise_mss(struct tcp_sock *tp);
+/* Linux tcp_sync_mss: the send MSS for a path MTU. */
+void tcp_sync_mss(struct tcp_sock *tp, unsigned pmtu);
+/* Linux tcp_current_mss's check: the cached path MTU changed or expired. */
+void tcp_mtu_check(struct tcp_sock *tp);
+/* A valid "fragmentation needed" reported mtu (tcp_v4_mtu_reduced). */
+void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t mtu);
+/* Linux's CA_Loss entered without a congestion response (until what is
+ * out now is acked; cwnd kept, ssthresh at least 3/4 of it). */
+void tcp_enter_loss_nocc(struct tcp_sock *tp);
+/* Linux tcp_non_congestion_loss_retransmit: that, then resend from seq. */
+void tcp_nocc_loss_retransmit(struct tcp_sock *tp, uint32_t seq);
 
 /* ---- listen.c, reqsk.c, syncookie.c: listeners and their queues ------ */
 /* A SYN for lsn: a request entry and a SYN-ACK, a cookie, or a counted
@@ -294,6 +313,19 @@ void tcp_sb_rack_timeout(struct tcp_sock *tp);
 void tcp_sb_info(const struct tcp_sock *tp, uint32_t *sacked, uint32_t *lost, uint32_t *retrans);
 
 /* ---- rack.c: transmission times, per-ACK RTT, RACK (RFC 8985 6) ------- */
+/* Bytes to resend at seq for an MSS, as Linux resends skb by skb: a
+ * transmission longer than the MSS is cut at it, shorter ones are joined
+ * whole while they fit (tcp_retrans_try_collapse). */
+uint32_t tcp_txl_resend_len(const struct tcp_sock *tp, uint32_t seq, uint32_t mss);
+/* The first transmission in flight longer than mss (not SACKed): its
+ * start, or false if none (tcp_simple_retransmit). */
+bool tcp_txl_first_over(const struct tcp_sock *tp, uint32_t mss, uint32_t *seq);
+/* In the loss state after an ACK (Linux CA_Loss: tcp_rack_mark_lost on
+ * every skb, retransmissions included): resend what RACK finds lost
+ * below SND.NXT; returns the segments resent. */
+unsigned tcp_rack_loss_resend(struct tcp_sock *tp);
+/* Segments resent and neither acked nor SACKed (Linux retrans_out). */
+uint32_t tcp_txl_retrans_out(const struct tcp_sock *tp);
 /* [seq, end) went out now (new, or again). */
 void tcp_txl_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end);
 /* An ACK not beyond SND.MAX, after tcp_sb_update: RACK and RTT samples. */

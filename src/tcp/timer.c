@@ -493,7 +493,10 @@ void tcp_established_init(struct tcp_sock *tp)
 	 * than twice starts with a window of 1 (RFC 5681 3.1). */
 	if (!tp->parent && tp->total_retrans > 1)
 		tp->cwnd = 1;
-	tp->recover = tp->snd_una;
+	/* Fast Open SYN data the SYN-ACK left unacked keeps the loss state
+	 * tcp_fastopen_synack entered, up to its end. */
+	if (!tp->sb_loss)
+		tp->recover = tp->snd_una;
 	tcp_sndbuf_expand(tp); /* Linux tcp_init_buffer_space */
 	/* Linux tcp_finish_connect / tcp_create_openreq_child start the
 	 * TCP_INFO clocks (rcv_tstamp, lrcvtime, lsndtime) here. */

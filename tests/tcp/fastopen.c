@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/tcp.h>
 #include <string.h>
 
 #include "scenario.h"
@@ -191,6 +192,15 @@ static int tfo_client(struct scn *t, uint16_t lport)
 	return fd;
 }
 
+static struct tcp_info tfo_info(struct scn *t, int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	memset(&ti, 0, sizeof(ti));
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	return ti;
+}
+
 static ssize_t tfo_sendto(struct scn *t, int fd, const char *data)
 {
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
@@ -260,6 +270,63 @@ static void syn_sent__synack_acks_only_syn__data_resent(void **state)
 	scn_expect(t, SEG(.flags = PSH | ACK, .seq = s.seq + 1, .ack = R_ISS + 1, .data = "data!",
 			  .any_wnd = true, .dport = L_PORT + 1));
 	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenActiveFail"), 1);
+	scn_free(t);
+}
+
+/* Linux tcp_rcv_fastopen_synack: SYN data the SYN-ACK did not ack is
+ * marked lost and resent as a retransmission (non-congestion loss):
+ * RetransSegs, TCPSlowStartRetrans, tcpi_retrans and total_retrans count
+ * it, cwnd stays. A later SACK of data sent after it shows that copy
+ * lost too (RACK runs in the loss state): it goes again at once,
+ * TCPLostRetransmit (syn-data-only-syn-acked.pkt). */
+static void syn_sent__synack_acks_only_syn__resend_is_retransmission_sack_resends(void **state)
+{
+	(void)state;
+	struct scn *t = tfo_scn();
+	int fd = tfo_client(t, L_PORT);
+	assert_int_equal(tfo_sendto(t, fd, ""), -1);
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	uint8_t ck[8] = {1, 1, 2, 2, 3, 3, 4, 4};
+	struct tcp_opts ans = opts_tfo(ck, 8, false);
+	scn_inject(t, 10, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = s.seq + 1, .opt = &ans));
+	scn_expect(t, SEG(.flags = ACK, .seq = s.seq + 1, .ack = R_ISS + 1, .any_wnd = true));
+
+	int fd2 = tfo_client(t, L_PORT + 1);
+	assert_int_equal(tfo_sendto(t, fd2, "data!"), 5);
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.len, 5);
+	uint32_t iss = s.seq;
+	struct tcp_opts sack = {.has_mss = true, .mss = 1460, .sack_ok = true};
+	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1, .opt = &sack,
+			      .dport = L_PORT + 1));
+	scn_expect_at(t, 20, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 1,
+				 .data = "data!", .any_wnd = true, .dport = L_PORT + 1));
+	struct tcp_info ti = tfo_info(t, fd2);
+	assert_int_equal(ti.tcpi_retrans, 1);
+	assert_int_equal(ti.tcpi_total_retrans, 1);
+	assert_int_equal(ti.tcpi_snd_cwnd, 10);
+	assert_int_equal(scn_counter(t, "TcpRetransSegs"), 1);
+	assert_int_equal(scn_counter(t, "TcpExtTCPSlowStartRetrans"), 1);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenActiveFail"), 1);
+	/* New data after it, then a SACK of that data: the resent copy
+	 * (sent before it, a round trip ago) is lost as well. */
+	assert_int_equal(synack_send(t->st, fd2, "more", 4, 0), 4);
+	scn_expect_at(t, 20, SEG(.flags = PSH | ACK, .seq = iss + 6, .ack = R_ISS + 1,
+				 .data = "more", .any_wnd = true, .dport = L_PORT + 1));
+	struct tcp_opts sk = {.nsack = 1, .sack = {{iss + 6, iss + 10}}};
+	scn_inject(t, 40, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1, .opt = &sk,
+			      .dport = L_PORT + 1));
+	scn_expect_at(t, 40, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 1,
+				 .data = "data!", .any_wnd = true, .dport = L_PORT + 1));
+	scn_expect_none(t);
+	assert_int_equal(scn_counter(t, "TcpExtTCPLostRetransmit"), 1);
+	assert_int_equal(scn_counter(t, "TcpRetransSegs"), 2);
+	scn_inject(t, 60, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 10, .dport = L_PORT + 1));
+	scn_expect_none(t);
+	ti = tfo_info(t, fd2);
+	assert_int_equal(ti.tcpi_retrans, 0);
+	assert_int_equal(ti.tcpi_unacked, 0);
 	scn_free(t);
 }
 
@@ -597,6 +664,7 @@ int main(void)
 		cmocka_unit_test(listen__backup_key_cookie__synack_gives_primary_cookie),
 		cmocka_unit_test(syn_sent__cookie_cached__next_syn_carries_data),
 		cmocka_unit_test(syn_sent__synack_acks_only_syn__data_resent),
+		cmocka_unit_test(syn_sent__synack_acks_only_syn__resend_is_retransmission_sack_resends),
 		cmocka_unit_test(syn_sent__blocking_send_pending__synack_ack_rides_on_data),
 		cmocka_unit_test(syn_sent__nonblocking_send__synack_acked_at_once),
 		cmocka_unit_test(syn_sent__requests_unanswered__exp_form_tried_once),
