@@ -600,6 +600,7 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tp->snd_una = tp->iss + 1 + acked;
 		tp->snd_nxt = tp->snd_una;
 		tcp_skbm_prune(tp);
+		tcp_zc_acked(tp); /* MSG_ZEROCOPY calls the SYN carried complete */
 		if (lost) {
 			/* Linux tcp_rcv_fastopen_synack: the unacked SYN data
 			 * is marked lost and resent as a retransmission

@@ -387,7 +387,16 @@ static ssize_t tcp_sendto_fastopen(struct sock *sk, const void *buf, size_t len,
 		struct iovec v = {(void *)buf, len}; /* connected: the address is ignored */
 		return tcp_send(sk, &v, 1, len, 0);
 	}
-	return tcp_fastopen_sendmsg(tp, buf, len, addr, port, flags);
+	/* Linux tcp_sendmsg_locked takes the MSG_ZEROCOPY record before the
+	 * Fast Open connect, so SYN data gets a notification too; a SYN
+	 * that carried none gives the number back. */
+	bool zc = (flags & MSG_ZEROCOPY) && sk->zerocopy && len;
+	if (zc && tcp_zc_begin(tp) < 0)
+		return -1;
+	ssize_t r = tcp_fastopen_sendmsg(tp, buf, len, addr, port, flags);
+	if (zc)
+		tcp_zc_end(tp, r > 0);
+	return r;
 }
 
 /* RFC 1122 4.2.3.3 / Linux tcp_cleanup_rbuf: after a read, announce a

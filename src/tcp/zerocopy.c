@@ -29,7 +29,7 @@
 
 static uint32_t write_seq(const struct tcp_sock *tp)
 {
-	return tp->snd_una + tp->sndq.len;
+	return tcp_sndq_seq(tp) + tp->sndq.len; /* ISS+1 based behind a Fast Open SYN */
 }
 
 int tcp_zc_begin(struct tcp_sock *tp)

@@ -7,6 +7,7 @@
  * SO_EE_CODE_ZEROCOPY_COPIED always (synack copies). Also sendmsg's
  * zero-length iovec entries (syscall_bad_arg/sendmsg-empty-iov.pkt).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <time.h> /* linux/errqueue.h needs struct timespec */
 #include <linux/errqueue.h>
@@ -398,6 +399,56 @@ static void estab__errqueue_short_control__ctrunc(void **state)
 	scn_free(t);
 }
 
+/* A Fast Open client's MSG_FASTOPEN|MSG_ZEROCOPY send (zerocopy/
+ * fastopen-client.pkt): without a cookie the SYN carries no data, the
+ * call returns EINPROGRESS and takes no number; with one, the SYN's data
+ * is the call's, completed when the SYN-ACK acks it (Linux
+ * tcp_sendmsg_locked takes the record before tcp_sendmsg_fastopen). */
+static ssize_t fastopen_zc_send(struct scn *t, int fd, size_t n)
+{
+	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(R_PORT),
+				 .sin_addr = {htonl(R_ADDR)}};
+	return synack_sendto(t->st, fd, data, n, MSG_FASTOPEN | MSG_ZEROCOPY,
+			     (struct sockaddr *)&to, sizeof(to));
+}
+
+static void syn_sent__fastopen_zerocopy__syn_data_notified(void **state)
+{
+	struct scn *t = scn_new(NULL); /* tcp_fastopen 1: the client side */
+	int fd[2];
+	uint32_t iss[2];
+	struct tcp_opts ans = {.has_mss = true, .mss = 1460, .has_tfo = true, .tfo_len = 8,
+			       .tfo_cookie = {1, 2, 3, 4, 5, 6, 7, 8}};
+	for (int i = 0; i < 2; i++) {
+		fd[i] = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT + i)};
+		assert_int_equal(synack_bind(t->st, fd[i], (struct sockaddr *)&me, sizeof(me)), 0);
+		set_int(t, fd[i], SOL_SOCKET, SO_ZEROCOPY, 1);
+		struct tcp_seg s;
+		if (i == 0) {
+			assert_int_equal(fastopen_zc_send(t, fd[i], 100), -1);
+			assert_int_equal(errno, EINPROGRESS);
+			assert_true(scn_pop(t, &s, NULL));
+			assert_int_equal(s.len, 0); /* a cookie request only */
+		} else {
+			assert_int_equal(fastopen_zc_send(t, fd[i], 100), 100);
+			assert_true(scn_pop(t, &s, NULL));
+			assert_int_equal(s.len, 100);
+			expect_errqueue_empty(t, fd[i]); /* not acked yet */
+		}
+		iss[i] = s.seq;
+		scn_inject(t, 10 * (i + 1), SEG(.flags = SYN | ACK, .seq = R_ISS,
+						.ack = iss[i] + 1 + s.len, .opt = &ans,
+						.dport = L_PORT + i));
+		assert_true(scn_pop(t, &s, NULL)); /* the ACK */
+		assert_int_equal(s.ack, R_ISS + 1);
+	}
+	expect_errqueue_empty(t, fd[0]);
+	expect_notification(t, fd[1], 0, 0);
+	expect_errqueue_empty(t, fd[1]);
+	scn_free(t);
+}
+
 int main(void)
 {
 	for (size_t i = 0; i < sizeof(data); i++)
@@ -414,6 +465,7 @@ int main(void)
 		cmocka_unit_test(estab__rst_with_unacked_calls__completions_queued),
 		cmocka_unit_test(estab__zerocopy_vector_past_max_frags__new_buffer),
 		cmocka_unit_test(estab__errqueue_short_control__ctrunc),
+		cmocka_unit_test(syn_sent__fastopen_zerocopy__syn_data_notified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
