@@ -98,6 +98,8 @@ struct synack_config {
 	int tcp_dsack;                 /* 1 */
 	int tcp_early_retrans;         /* 3: tail loss probe (RFC 8985 7) */
 	int tcp_recovery;              /* 1: RACK loss detection (RFC 8985 6); 4: no DupThresh */
+	int tcp_reordering;            /* 3: segments of reordering assumed at the start */
+	int tcp_max_reordering;        /* 300: the most a connection will assume */
 	int tcp_syncookies;            /* 1 */
 	int tcp_abort_on_overflow;     /* 0 */
 	int tcp_rfc1337;               /* 0 */

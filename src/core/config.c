@@ -63,6 +63,8 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_dsack", tcp_dsack, 1, 0, 1),
 	CFG("net.ipv4.tcp_early_retrans", tcp_early_retrans, 1, 0, 4),
 	CFG("net.ipv4.tcp_recovery", tcp_recovery, 1, 0, 7),
+	CFG("net.ipv4.tcp_reordering", tcp_reordering, 1, 1, INT_MAX),
+	CFG("net.ipv4.tcp_max_reordering", tcp_max_reordering, 1, 1, INT_MAX),
 	CFG("net.ipv4.tcp_syncookies", tcp_syncookies, 1, 0, 2),
 	CFG("net.ipv4.tcp_abort_on_overflow", tcp_abort_on_overflow, 1, 0, 1),
 	CFG("net.ipv4.tcp_rfc1337", tcp_rfc1337, 1, 0, 1),
@@ -121,6 +123,8 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_dsack = 1;
 	c->tcp_early_retrans = 3;
 	c->tcp_recovery = 1;
+	c->tcp_reordering = 3;
+	c->tcp_max_reordering = 300;
 	c->tcp_syncookies = 1;
 	c->tcp_abort_on_overflow = 0;
 	c->tcp_rfc1337 = 0;

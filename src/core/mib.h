@@ -70,6 +70,7 @@
 	X(TCP_HYSTART_DELAY_CWND, "TcpExtTCPHystartDelayCwnd") \
 	X(TCP_DSACK_RECV, "TcpExtTCPDSACKRecv") \
 	X(TCP_SACK_DISCARD, "TcpExtTCPSACKDiscard") \
+	X(TCP_SACK_REORDER, "TcpExtTCPSACKReorder") \
 	X(TCP_SACK_RENEGING, "TcpExtTCPSACKReneging") \
 	X(TCP_LOSS_UNDO, "TcpExtTCPLossUndo") \
 	X(TCP_RETRANS_FAIL, "TcpExtTCPRetransFail") \

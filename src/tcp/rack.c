@@ -27,7 +27,6 @@
 #include "tcp/tcp.h"
 
 #define RACK_TIMEOUT_MIN_US 2000 /* Linux TCP_TIMEOUT_MIN, 2 jiffies */
-#define RACK_DUPTHRESH 3         /* Linux tcp_reordering default */
 
 static uint32_t rec_start(const struct tcp_sock *tp, unsigned i)
 {
@@ -215,15 +214,18 @@ bool tcp_rack_on(const struct tcp_sock *tp)
 	return (tp->sk.st->cfg.tcp_recovery & 1) && tcp_sb_on(tp);
 }
 
-/* Linux tcp_rack_reo_wnd, reordering never seen (not modelled). */
+/* Linux tcp_rack_reo_wnd: until reordering has been seen, no window in
+ * recovery or once tp->reordering segments are SACKed (DupThresh). */
 static uint32_t reo_wnd(const struct tcp_sock *tp)
 {
 	uint32_t sacked, lost, retrans;
 	tcp_sb_info(tp, &sacked, &lost, &retrans);
-	if (tp->in_recovery || tp->sb_loss)
-		return 0;
-	if (sacked >= RACK_DUPTHRESH && !(tp->sk.st->cfg.tcp_recovery & 4))
-		return 0;
+	if (!tp->reord_seen) {
+		if (tp->in_recovery || tp->sb_loss)
+			return 0;
+		if (sacked >= tp->reordering && !(tp->sk.st->cfg.tcp_recovery & 4))
+			return 0;
+	}
 	if (tp->min_rtt_us == UINT32_MAX)
 		return 0;
 	uint32_t w = tp->min_rtt_us / 4;
@@ -304,6 +306,14 @@ unsigned tcp_rack_loss_resend(struct tcp_sock *tp)
 		sent++;
 	}
 	return sent;
+}
+
+bool tcp_txl_ever_retrans(const struct tcp_sock *tp, uint32_t seq)
+{
+	for (unsigned i = 0; i < tp->ntxl; i++)
+		if (seq_lt(seq, tp->txl[i].end))
+			return !seq_lt(seq, rec_start(tp, i)) && tp->txl[i].retrans;
+	return false;
 }
 
 uint32_t tcp_txl_retrans_out(const struct tcp_sock *tp)

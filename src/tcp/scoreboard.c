@@ -12,7 +12,6 @@
  */
 #include "tcp/tcp.h"
 
-#define DUPTHRESH 3 /* RFC 6675 2, Linux tcp_reordering default */
 
 bool tcp_sb_on(const struct tcp_sock *tp)
 {
@@ -96,6 +95,41 @@ static void tcp_dsack_seen(struct tcp_sock *tp, uint32_t start, uint32_t end)
  * must lie within (ACK, SND.MAX] (Linux tcp_is_sackblock_valid); the rest
  * are discarded and counted.
  */
+/* The first byte of [s, e) not yet SACKed, or e. */
+static uint32_t first_unsacked(const struct tcp_sock *tp, uint32_t s, uint32_t e)
+{
+	for (unsigned i = 0; i < tp->nsacked && seq_lt(s, e); i++)
+		if (!seq_gt(tp->sacked[i].start, s) && seq_gt(tp->sacked[i].end, s))
+			s = tp->sacked[i].end;
+	return seq_lt(s, e) ? s : e;
+}
+
+/* The end of the highest SACKed range (Linux tcp_highest_sack_seq), or
+ * SND.UNA with nothing SACKed. */
+static uint32_t highest_sack(const struct tcp_sock *tp)
+{
+	return tp->nsacked ? tp->sacked[tp->nsacked - 1].end : tp->snd_una;
+}
+
+/* Linux tcp_check_sack_reordering: a never-retransmitted segment SACKed
+ * below the highest SACK arrived out of order; the distance, in
+ * segments, becomes the reordering assumed if it is larger (at most
+ * tcp_max_reordering), and RACK keeps its window from then on. */
+static void check_reordering(struct tcp_sock *tp, uint32_t low)
+{
+	uint32_t fack = highest_sack(tp);
+	if (!seq_lt(low, fack) || !tp->mss)
+		return;
+	uint32_t metric = fack - low;
+	if (metric > tp->reordering * tp->mss) {
+		uint32_t r = (metric + tp->mss - 1) / tp->mss;
+		uint32_t max = (uint32_t)tp->sk.st->cfg.tcp_max_reordering;
+		tp->reordering = r < max ? r : max;
+	}
+	tp->reord_seen++;
+	MIB_INC(tp->sk.st, TCP_SACK_REORDER);
+}
+
 uint32_t tcp_sb_update(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	if (!tcp_sb_on(tp))
@@ -106,6 +140,7 @@ uint32_t tcp_sb_update(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (seq_gt(ack, tp->snd_una))
 		delivered = (ack - tp->snd_una) - sacked_in(tp, tp->snd_una, ack);
 	const struct tcp_opts *o = &seg->opt;
+	uint32_t reord = tp->snd_max;
 	for (unsigned i = 0; i < o->nsack && i < TCP_SACK_MAX; i++) {
 		struct tcp_sack_block b = o->sack[i];
 		bool dsack = false;
@@ -124,8 +159,16 @@ uint32_t tcp_sb_update(struct tcp_sock *tp, const struct tcp_seg *seg)
 			MIB_INC(st, TCP_SACK_DISCARD);
 			continue;
 		}
+		/* Linux tcp_sacktag_one: the lowest newly SACKed start below
+		 * the highest SACK, of a segment never retransmitted. */
+		uint32_t fresh = first_unsacked(tp, b.start, b.end);
+		if (seq_lt(fresh, b.end) && seq_lt(fresh, highest_sack(tp)) && seq_lt(fresh, reord) &&
+		    !tcp_txl_ever_retrans(tp, fresh))
+			reord = fresh;
 		delivered += sb_insert(tp, b.start, b.end);
 	}
+	if (reord != tp->snd_max)
+		check_reordering(tp, reord);
 	return delivered;
 }
 
@@ -151,7 +194,7 @@ static bool lost_point(const struct tcp_sock *tp, uint32_t *at)
 {
 	if (tp->nsacked == 0)
 		return false;
-	if (!tp->sack_recovery && sacked_segs(tp) < DUPTHRESH)
+	if (!tp->sack_recovery && sacked_segs(tp) < tp->reordering)
 		return false;
 	*at = tp->sacked[tp->nsacked - 1].start;
 	return true;

@@ -212,7 +212,8 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_snd_ssthresh = tp->ssthresh;
 	ti->tcpi_snd_cwnd = tp->cwnd;
 	ti->tcpi_advmss = tcp_adv_mss(tp); /* Linux tcp_mss_clamp: TCP_MAXSEG caps it */
-	ti->tcpi_reordering = 3;
+	ti->tcpi_reordering = tp->reordering;
+	ti->tcpi_reord_seen = tp->reord_seen;
 	ti->tcpi_rcv_space = tp->rcvq_space; /* bytes read in the last receiver RTT */
 	ti->tcpi_rcv_rtt = tp->rcv_rtt_us8 >> 3;
 	ti->tcpi_total_retrans = tp->total_retrans;

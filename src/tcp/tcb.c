@@ -22,6 +22,7 @@ struct tcp_sock *tcp_sock_new(struct synack_stack *st)
 	tcp_init_buffers(tp);
 	tcp_rtt_init(tp);
 	tcp_cc_init(tp);
+	tp->reordering = (uint32_t)st->cfg.tcp_reordering;
 	tcp_timers_init(tp);
 	/* Link into the list of all sockets (for the listing). */
 	tp->next = st->tcp.all;

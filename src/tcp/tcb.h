@@ -226,6 +226,8 @@ struct tcp_sock {
 	uint64_t data_segs_in, data_segs_out; /* segments with payload (TCP_INFO) */
 	uint64_t bytes_sent, bytes_retrans;   /* payload sent, incl. / only resent */
 	uint32_t dsack_dups;             /* segments D-SACKed by the peer (Linux tcp_dsack_seen) */
+	uint32_t reordering;             /* reordering assumed, in segments (Linux tp->reordering) */
+	uint32_t reord_seen;             /* times reordering was detected */
 	bool connect_reported;           /* EINPROGRESS outcome taken */
 	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
 

@@ -326,6 +326,8 @@ bool tcp_txl_first_over(const struct tcp_sock *tp, uint32_t mss, uint32_t *seq);
 unsigned tcp_rack_loss_resend(struct tcp_sock *tp);
 /* Segments resent and neither acked nor SACKed (Linux retrans_out). */
 uint32_t tcp_txl_retrans_out(const struct tcp_sock *tp);
+/* Was the segment holding seq ever retransmitted (TCPCB_EVER_RETRANS)? */
+bool tcp_txl_ever_retrans(const struct tcp_sock *tp, uint32_t seq);
 /* [seq, end) went out now (new, or again). */
 void tcp_txl_sent(struct tcp_sock *tp, uint32_t seq, uint32_t end);
 /* An ACK not beyond SND.MAX, after tcp_sb_update: RACK and RTT samples. */

@@ -181,6 +181,56 @@ static void estab_sack__eor_records__resent_one_record_each(void **state)
 	scn_free(t);
 }
 
+/* SACK blocks from offset pairs (bytes after the ISN + 1). */
+static void ack_sacks(struct scn *t, uint64_t ms, uint32_t iss, const uint32_t *blk, unsigned n)
+{
+	struct tcp_opts o = {.nsack = (uint8_t)n};
+	for (unsigned i = 0; i < n; i++) {
+		o.sack[i].start = iss + 1 + blk[2 * i];
+		o.sack[i].end = iss + 1 + blk[2 * i + 1];
+	}
+	scn_inject(t, ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1, .opt = &o));
+}
+
+/*
+ * Linux tcp_check_sack_reordering (sack-shift-sacked-2-6-8-3-9-nofack.pkt):
+ * segments 3, 7 and 9 (of 10) SACKed in order say nothing of reordering;
+ * then segment 4, never retransmitted, is SACKed below the highest SACK
+ * (9001): it arrived 6000 bytes, 6 segments, out of order. tp->reordering
+ * goes from 3 to 6, reord_seen counts one, TCPSACKReorder too. A second
+ * such SACK closer than that leaves the figure.
+ */
+static void estab_sack__sacked_below_highest__reordering_measured(void **state)
+{
+	(void)state;
+	struct scn *t = scn_rack();
+	uint32_t iss;
+	int fd = established(t, &iss, 1);
+	scn_at(t, 1000);
+	assert_int_equal(synack_send(t->st, fd, payload, 10 * MSS, 0), 10 * MSS);
+	struct tcp_seg s;
+	for (unsigned i = 0; i < 10 && scn_pop(t, &s, NULL); i++)
+		;
+	assert_int_equal(info_of(t, fd).tcpi_reordering, 3);
+	const uint32_t b1[] = {2000, 3000}, b2[] = {2000, 3000, 6000, 7000},
+		       b3[] = {2000, 3000, 6000, 7000, 8000, 9000},
+		       b4[] = {2000, 4000, 6000, 7000, 8000, 9000},
+		       b5[] = {2000, 5000, 6000, 7000, 8000, 9000};
+	ack_sacks(t, 1100, iss, b1, 1);
+	ack_sacks(t, 1101, iss, b2, 2);
+	ack_sacks(t, 1102, iss, b3, 3);
+	assert_int_equal(info_of(t, fd).tcpi_reordering, 3);
+	assert_int_equal(info_of(t, fd).tcpi_reord_seen, 0);
+	ack_sacks(t, 1109, iss, b4, 3);
+	assert_int_equal(info_of(t, fd).tcpi_reordering, 6);
+	assert_int_equal(info_of(t, fd).tcpi_reord_seen, 1);
+	assert_int_equal(scn_counter(t, "TcpExtTCPSACKReorder"), 1);
+	ack_sacks(t, 1110, iss, b5, 3); /* 4001:5001, 5 segments below: seen, figure stays */
+	assert_int_equal(info_of(t, fd).tcpi_reordering, 6);
+	assert_int_equal(info_of(t, fd).tcpi_reord_seen, 2);
+	scn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +238,7 @@ int main(void)
 		cmocka_unit_test(estab_sack__one_sacked__reo_timer_resends_hole),
 		cmocka_unit_test(estab_sack__rack_off__hole_waits_for_rto),
 		cmocka_unit_test(estab_sack__eor_records__resent_one_record_each),
+		cmocka_unit_test(estab_sack__sacked_below_highest__reordering_measured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
