@@ -16,6 +16,10 @@ void ipv4_input(struct synack_stack *st, const uint8_t *pkt, size_t len);
  * bytes), -EMSGSIZE if it is not sent (too big), -ENOBUFS if the device
  * refused it (its transmit queue is full: local congestion). */
 int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len);
+/* The same with the sender's TOS byte and TTL (IP_TOS, IP_TTL; ttl < 0:
+ * net.ipv4.ip_default_ttl). */
+int ipv4_output_tos(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len,
+		    uint8_t tos, int ttl);
 void icmp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
 /* Report an undeliverable datagram (RFC 1122 3.2.2.1) with its header. */
 void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct ipv4_hdr *ip,
