@@ -31,6 +31,11 @@ struct memlink_path {
 	synack_time_t reorder_delay;  /* us; 0 = delay + 1 ms */
 	double duplicate;             /* deliver a second copy */
 	double corrupt;               /* flip one random bit */
+	/* A step AQM with ECN (RFC 3168 5, like DCTCP's marking threshold
+	 * K): with rate_bps set, a packet arriving while at least this many
+	 * bytes are queued is marked CE if it is ECN-capable (ECT(0) or
+	 * ECT(1)) and dropped if not (Not-ECT; CE stays CE). 0 = never. */
+	size_t ecn_mark;
 };
 
 enum memlink_fate {
@@ -50,6 +55,7 @@ typedef void (*memlink_deliver_fn)(void *ctx, synack_time_t now, const void *pkt
  * to duplicated and, on arrival, one more to delivered. */
 struct memlink_stats {
 	uint64_t sent, delivered, lost, duplicated, corrupted, reordered, no_route;
+	uint64_t ce_marked;           /* marked CE by ecn_mark (counted in delivered too) */
 };
 
 struct memlink *memlink_new(uint64_t seed, synack_time_t start);

@@ -111,6 +111,8 @@ struct synack_config {
 	int tcp_moderate_rcvbuf;       /* 1: the receive buffer grows to the path (DRS) */
 	int tcp_fastopen_blackhole_timeout_sec; /* 0 */
 	int tcp_slow_start_after_idle; /* 1: cwnd restarts after an idle RTO (RFC 5681 4.1) */
+	int tcp_ecn;                   /* 2: ECN (RFC 3168) when the peer asks; 1: ask too; 0: off */
+	int tcp_ecn_fallback;          /* 1: a resent SYN no longer asks for ECN */
 	/* "cubic": the congestion control new sockets get (Linux
 	 * net.ipv4.tcp_congestion_control); "reno" the other choice.
 	 * net.ipv4.tcp_available_congestion_control reads "reno cubic". */

@@ -74,6 +74,9 @@ static const struct config_entry config_table[] = {
 	CFG("net.ipv4.tcp_moderate_rcvbuf", tcp_moderate_rcvbuf, 1, 0, 1),
 	CFG("net.ipv4.tcp_fastopen_blackhole_timeout_sec", tcp_fastopen_blackhole_timeout_sec, 1, 0, INT_MAX),
 	CFG("net.ipv4.tcp_slow_start_after_idle", tcp_slow_start_after_idle, 1, 0, 1),
+	/* Classic ECN only: 3..5 (Accurate ECN, Linux 6.18) are refused. */
+	CFG("net.ipv4.tcp_ecn", tcp_ecn, 1, 0, 2),
+	CFG("net.ipv4.tcp_ecn_fallback", tcp_ecn_fallback, 1, 0, 1),
 	CFGS("net.ipv4.tcp_congestion_control", CFG_CA_NAME),
 	CFGS("net.ipv4.tcp_available_congestion_control", CFG_CA_AVAILABLE),
 	/* count 0: the key string (key_set, key_get) */
@@ -133,6 +136,8 @@ void synack_config_default(struct synack_config *c)
 	c->tcp_fastopen = 1;
 	c->tcp_moderate_rcvbuf = 1;
 	c->tcp_slow_start_after_idle = 1;
+	c->tcp_ecn = 2;
+	c->tcp_ecn_fallback = 1;
 	strcpy(c->tcp_congestion_control, "cubic");
 }
 

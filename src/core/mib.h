@@ -19,6 +19,10 @@
 	X(IP_REASM_FAILS, "IpReasmFails") \
 	X(IP_EXT_IN_TRUNCATED_PKTS, "IpExtInTruncatedPkts") \
 	X(IP_EXT_IN_CSUM_ERRORS, "IpExtInCsumErrors") \
+	X(IP_EXT_IN_NO_ECT_PKTS, "IpExtInNoECTPkts") \
+	X(IP_EXT_IN_ECT1_PKTS, "IpExtInECT1Pkts") \
+	X(IP_EXT_IN_ECT0_PKTS, "IpExtInECT0Pkts") \
+	X(IP_EXT_IN_CE_PKTS, "IpExtInCEPkts") \
 	X(ICMP_IN_MSGS, "IcmpInMsgs") \
 	X(ICMP_IN_ERRORS, "IcmpInErrors") \
 	X(ICMP_IN_CSUM_ERRORS, "IcmpInCsumErrors") \

@@ -56,6 +56,22 @@ void ipv4_input(struct synack_stack *st, const uint8_t *pkt, size_t len)
 	MIB_INC(st, IP_IN_RECEIVES);
 	if (!ipv4_header_ok(st, ipv4_parse(&ip, pkt, len), pkt, len))
 		return;
+	/* Linux ip_rcv_core: every datagram counted by its ECN codepoint
+	 * (IpExtInNoECTPkts, InECT1Pkts, InECT0Pkts, InCEPkts). */
+	switch (ip.tos & IP_ECN_MASK_) {
+	case IP_ECN_NOT_ECT:
+		MIB_INC(st, IP_EXT_IN_NO_ECT_PKTS);
+		break;
+	case IP_ECN_ECT1:
+		MIB_INC(st, IP_EXT_IN_ECT1_PKTS);
+		break;
+	case IP_ECN_ECT0:
+		MIB_INC(st, IP_EXT_IN_ECT0_PKTS);
+		break;
+	default:
+		MIB_INC(st, IP_EXT_IN_CE_PKTS);
+		break;
+	}
 	/* TTL is not a reason to drop: RFC 1122 3.2.1.7 forbids a host to
 	 * discard a datagram for a TTL below 2. */
 	if (ip.daddr != st->addr) {

@@ -29,6 +29,10 @@ void ipv4_update_pmtu(struct synack_stack *st, uint32_t daddr, unsigned mtu);
 /* Does a TCP packet to daddr carry DF (Linux ip_dont_fragment: yes
  * unless the path MTU is locked)? */
 bool ipv4_dont_fragment(struct synack_stack *st, uint32_t daddr);
+/* The same with the sender's TOS byte and TTL (IP_TOS, IP_TTL; ttl < 0:
+ * net.ipv4.ip_default_ttl). */
+int ipv4_output_tos(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len,
+		    uint8_t tos, int ttl);
 void icmp_input(struct synack_stack *st, const struct ipv4_hdr *ip);
 /* Report an undeliverable datagram (RFC 1122 3.2.2.1) with its header. */
 void icmp_send_unreach(struct synack_stack *st, const uint8_t *pkt, const struct ipv4_hdr *ip,

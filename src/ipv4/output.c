@@ -7,6 +7,12 @@
 
 int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len)
 {
+	return ipv4_output_tos(st, daddr, proto, len, 0, -1);
+}
+
+int ipv4_output_tos(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t len,
+		    uint8_t tos, int ttl)
+{
 	if (len + IPV4_HDR_LEN > st->mtu && proto != IPPROTO_TCP_) {
 		MIB_INC(st, IP_OUT_NO_ROUTES);
 		return -EMSGSIZE;
@@ -16,8 +22,9 @@ int ipv4_output(struct synack_stack *st, uint32_t daddr, uint8_t proto, size_t l
 	 * destination whose path MTU was locked at route.min_pmtu goes
 	 * without it (ip_dont_fragment). */
 	int df = proto != IPPROTO_TCP_ || ipv4_dont_fragment(st, daddr);
-	ipv4_emit(st->tx, st->addr, daddr, proto, (uint8_t)st->cfg.ip_default_ttl,
-		  st->ip_id++, (uint16_t)len, df);
+	ipv4_emit_tos(st->tx, st->addr, daddr, proto,
+		      (uint8_t)(ttl < 0 ? st->cfg.ip_default_ttl : ttl), tos, st->ip_id++,
+		      (uint16_t)len, df);
 	if (st->env.xmit) {
 		if (st->env.xmit(st->env.ctx, st->tx, len + IPV4_HDR_LEN) != SYNACK_XMIT_OK) {
 			/* The device's queue is full. Linux counts this in the

@@ -250,6 +250,31 @@ static void lose(struct memlink *net, int from, int to, const void *pkt, size_t 
 	tap(net, MEMLINK_LOST, from, to, pkt, len);
 }
 
+/* An IPv4 packet whose ECN field (RFC 3168 5) is ECT(0), ECT(1) or CE. */
+static bool ecn_capable(const unsigned char *pkt, size_t len)
+{
+	return len >= 20 && (pkt[0] >> 4) == 4 && (pkt[1] & 0x3) != 0;
+}
+
+/* Mark CE and fix the header checksum (RFC 1624: recomputed whole). */
+static void set_ce(struct memlink *net, unsigned char *pkt, size_t len)
+{
+	size_t ihl = (size_t)(pkt[0] & 0xf) * 4;
+	if (ihl < 20 || ihl > len || (pkt[1] & 0x3) == 0x3)
+		return;
+	pkt[1] |= 0x3;
+	pkt[10] = pkt[11] = 0;
+	uint32_t sum = 0;
+	for (size_t i = 0; i + 1 < ihl; i += 2)
+		sum += (uint32_t)(pkt[i] << 8 | pkt[i + 1]);
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	sum = ~sum & 0xffff;
+	pkt[10] = (unsigned char)(sum >> 8);
+	pkt[11] = (unsigned char)sum;
+	net->stats.ce_marked++;
+}
+
 /*
  * One packet from host `from` enters the network. The order of steps, and
  * so of random draws, is fixed: loss, queue, corruption, reordering,
@@ -273,6 +298,7 @@ static void net_send(struct memlink *net, int from, const void *pkt, size_t len)
 
 	synack_time_t depart = net->now;
 	struct ml_pair *pr = NULL;
+	bool mark_ce = false;
 	if (p.rate_bps) {
 		pr = pair_get(net, from, to);
 		if (!pr) {
@@ -283,6 +309,13 @@ static void net_send(struct memlink *net, int from, const void *pkt, size_t len)
 		if (p.queue_limit && pr->queued + len > p.queue_limit) {
 			lose(net, from, to, pkt, len);
 			return;
+		}
+		if (p.ecn_mark && pr->queued >= p.ecn_mark) {
+			if (!ecn_capable(pkt, len)) {
+				lose(net, from, to, pkt, len);
+				return;
+			}
+			mark_ce = true;
 		}
 		synack_time_t start = pr->busy_until > net->now ? pr->busy_until : net->now;
 		uint64_t bits = (uint64_t)len * 8u * 1000000u;
@@ -295,6 +328,8 @@ static void net_send(struct memlink *net, int from, const void *pkt, size_t len)
 		lose(net, from, to, pkt, len);
 		return;
 	}
+	if (mark_ce)
+		set_ce(net, copy->data, len);
 	if (chance(net, p.corrupt)) {
 		uint32_t bit = rng_below(&net->rng, (uint32_t)(len * 8));
 		copy->data[bit / 8] ^= (unsigned char)(1u << (bit % 8));

@@ -196,14 +196,14 @@ void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked)
 static bool ca_open(const struct tcp_sock *tp)
 {
 	bool loss = tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
-	return !tp->in_recovery && !loss && !tp->dupacks && !tp->nsacked;
+	return !tp->in_recovery && !tp->ca_cwr && !loss && !tp->dupacks && !tp->nsacked;
 }
 
 /* Linux tcp_current_ssthresh: in a reduction, ssthresh; else at least
  * three quarters of the cwnd, remembering how far it had got. */
 static uint32_t current_ssthresh(const struct tcp_sock *tp)
 {
-	if (tp->in_recovery)
+	if (tp->in_recovery || tp->ca_cwr)
 		return tp->ssthresh;
 	uint32_t q = (tp->cwnd >> 1) + (tp->cwnd >> 2);
 	return tp->ssthresh > q ? tp->ssthresh : q;

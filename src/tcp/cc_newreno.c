@@ -41,6 +41,8 @@ void tcp_cc_on_ack(struct tcp_sock *tp, uint32_t acked)
 		}
 		return;
 	}
+	if (tcp_ecn_cc_hold(tp))
+		return; /* an ECN reduction (CWR) holds the window */
 	/* Linux tcp_cong_avoid with acked_sacked: the algorithm grows the
 	 * window (slow start, then reno's or cubic's increase). */
 	tcp_cong_avoid(tp, tp->snd_una, delivered_segs ? delivered_segs : 1);
@@ -72,9 +74,13 @@ void tcp_cc_on_dupack(struct tcp_sock *tp)
 	 * window already being recovered. */
 	if (seq_lt(tp->snd_una, tp->recover) && tp->recover != 0)
 		return;
-	/* Linux tcp_init_cwnd_reduction: the algorithm's ssthresh. */
-	tp->prior_cwnd = tp->cwnd;
-	tp->ssthresh = tcp_cc_ssthresh(tp);
+	/* Linux tcp_init_cwnd_reduction: the algorithm's ssthresh, unless
+	 * an ECN reduction already took it. */
+	if (!tcp_ecn_cwr_to_recovery(tp)) {
+		tp->prior_cwnd = tp->cwnd;
+		tp->ssthresh = tcp_cc_ssthresh(tp);
+		tcp_ecn_queue_cwr(tp);
+	}
 	tp->cwnd_cnt = 0;
 	tp->recover = tp->snd_max;
 	tp->in_recovery = true;
@@ -93,7 +99,8 @@ void tcp_cc_on_dupack(struct tcp_sock *tp)
 void tcp_cc_on_rto(struct tcp_sock *tp)
 {
 	bool loss = tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
-	if ((!tp->in_recovery && !loss) || !seq_lt(tp->snd_una, tp->recover) ||
+	uint32_t high = tp->ca_cwr ? tp->cwr_high : tp->recover; /* Linux high_seq */
+	if ((!tp->in_recovery && !tp->ca_cwr && !loss) || !seq_lt(tp->snd_una, high) ||
 	    (loss && tp->retransmits == 0)) {
 		tp->prior_cwnd = tp->cwnd;
 		tp->ssthresh = tcp_cc_ssthresh(tp);
@@ -106,5 +113,7 @@ void tcp_cc_on_rto(struct tcp_sock *tp)
 	tp->in_recovery = false;
 	tp->recover = tp->snd_max;
 	tcp_sb_on_rto(tp);
+	tp->ca_cwr = false;
+	tcp_ecn_queue_cwr(tp); /* Linux tcp_enter_loss */
 	tcp_cc_set_state(tp, CA_ST_LOSS);
 }

@@ -26,6 +26,7 @@ void tcp_input(struct synack_stack *st, const struct ipv4_hdr *ip)
 		DROP(st, TCP_IN_ERRS, "tcp: data offset below 5 or past the end");
 		return;
 	}
+	seg.tos = ip->tos; /* the ECN field (RFC 3168) matters to TCP */
 	/* RFC 1122 4.2.3.10: segments to or from broadcast/multicast are ignored. */
 	if (seg.dport == 0 || seg.sport == 0) {
 		DROP(st, TCP_IN_ERRS, "tcp: port 0");
@@ -133,6 +134,11 @@ void tcp_inherit(struct tcp_sock *c, const struct tcp_sock *lsn)
 	c->recv_inq = lsn->recv_inq;
 	c->sk.zerocopy = lsn->sk.zerocopy;
 	c->sk.mark = lsn->sk.mark;
+	/* IP-level options clone with the listener (Linux inet_sk). */
+	c->ip_tos = lsn->ip_tos;
+	c->ip_ttl = lsn->ip_ttl;
+	c->ip_recverr = lsn->ip_recverr;
+	c->ip_pmtudisc = lsn->ip_pmtudisc;
 	/* Linux tcp_ca_openreq_child: TCP_CONGESTION on the listener
 	 * carries over; otherwise the child takes the default. */
 	if (lsn->ca_setsockopt) {
@@ -192,6 +198,10 @@ void tcp_in_syn_sent(struct tcp_sock *tp, const struct tcp_seg *seg)
 		return;
 	}
 	tcp_take_syn(tp, seg);
+	if (ack)
+		tcp_ecn_rcv_synack(tp, seg);
+	else
+		tcp_ecn_rcv_syn(tp, seg);
 	if (ack) {
 		/* Our SYN is acked: ESTABLISHED, and <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>. */
 		tcp_rtt_sample_syn(tp);

@@ -348,6 +348,11 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->probes = 0;
 	tp->soft_err = 0; /* Linux tcp_ack: something worked */
 	uint32_t old_wnd = tp->snd_wnd;
+	/* Linux tcp_ack leaves an old ACK before its ECN steps. */
+	bool ecn_steps = !seq_lt(seg->ack, tp->snd_una);
+	uint32_t prior_una = tp->snd_una;
+	if (ecn_steps)
+		tcp_ecn_ack_begin(tp, seg); /* RFC 3168 ECE and CWR */
 	uint32_t delivered = tcp_sb_update(tp, seg); /* RFC 2018 SACK blocks */
 	tcp_rack_on_ack(tp, seg); /* RTT samples, RACK (RFC 8985 6.2) */
 	bool advanced = seq_gt(seg->ack, tp->snd_una);
@@ -361,6 +366,8 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	}
 	tcp_cc_pkts_acked(tp, 0); /* an RTT sample from SACKed data (HyStart) */
 	tcp_sb_after_ack(tp, delivered, advanced); /* RFC 6675 recovery */
+	if (ecn_steps) /* RFC 3168 6.1.2: one reduction per window (CWR) */
+		tcp_ecn_ack_end(tp, tcp_sb_on(tp) ? delivered : tp->snd_una - prior_una, advanced);
 	if (seq_leq(tp->snd_una, seg->ack))
 		ack_window(tp, seg);
 	tcp_chrono_ack(tp);
@@ -438,6 +445,7 @@ static enum verdict do_text(struct tcp_sock *tp, const struct tcp_seg *seg)
 		tcp_measure_rcv_mss(tp, seg->len, seg->flags);
 		tcp_rcv_rtt_on_data(tp, seg);
 	}
+	tcp_ecn_check_ce(tp, seg); /* RFC 3168 6.1.3: CE is echoed */
 	tcp_ack_schedule(tp, in_order && !filled_hole, seg->len); /* reads the last arrival */
 	tp->last_data_recv = st->now;
 	if (advanced)

@@ -68,6 +68,7 @@ struct child_init {
 	bool timed;
 	unsigned num_retrans;
 	uint64_t id;             /* the request's connection id, 0 for a cookie */
+	bool ecn_ok;             /* ECN agreed (RFC 3168) */
 };
 
 /*
@@ -100,6 +101,7 @@ static struct tcp_sock *make_child(struct tcp_sock *lsn, const struct tcp_seg *s
 			.has_ts = ci->opts.ts_ok, .tsval = ci->opts.ts_recent},
 	};
 	tcp_take_syn(c, &syn);
+	c->ecn_flags = ci->ecn_ok ? TCP_ECN_OK : 0; /* Linux tcp_ecn_openreq_child */
 	c->rcv_adv = c->rcv_nxt + ci->rcv_wnd;
 	c->iss = ci->iss;
 	c->snd_una = c->snd_sml = ci->iss;
@@ -125,7 +127,8 @@ static struct tcp_sock *make_child(struct tcp_sock *lsn, const struct tcp_seg *s
 struct tcp_sock *tcp_req_child(struct tcp_req *req, const struct tcp_seg *syn)
 {
 	struct child_init ci = {.irs = req->irs, .iss = req->iss, .opts = req->opts,
-				.snd_wnd = req->snd_wnd, .rcv_wnd = req->rcv_wnd, .id = req->id};
+				.snd_wnd = req->snd_wnd, .rcv_wnd = req->rcv_wnd, .id = req->id,
+				.ecn_ok = req->ecn_ok};
 	return make_child(req->lsn, syn, &ci);
 }
 
@@ -153,7 +156,13 @@ static void send_cookie_synack(struct tcp_sock *lsn, const struct tcp_seg *syn)
 		.seq = syncookie_make(st->cookie_key, &tu, syn->seq, syncookie_minute(st->now), idx),
 		.ack = syn->seq + 1, .flags = TCP_SYN | TCP_ACK,
 		.wnd = synack_field(synack_window(lsn, &o, NULL)),
+		.tos = lsn->ip_tos & (uint8_t)~IP_ECN_MASK_,
 	};
+	/* Linux decides ECN before the cookie: the SYN-ACK says ECE, and
+	 * the cookie keeps it only in the timestamp (cookie_init_timestamp). */
+	bool ecn_ok = tcp_ecn_syn_ok(st, syn);
+	if (ecn_ok)
+		seg.flags |= TCP_ECE;
 	tcp_syn_options_of(lsn, &seg.opt);
 	seg.opt.has_ts = seg.opt.has_ts && o.ts_ok;
 	seg.opt.has_wscale = seg.opt.has_wscale && o.wscale_ok;
@@ -162,7 +171,7 @@ static void send_cookie_synack(struct tcp_sock *lsn, const struct tcp_seg *syn)
 		/* Linux cookie_init_timestamp: the options ride in the low bits
 		 * of the clock, before the per-flow offset is added. */
 		struct syncookie_opts co = {.wscale_ok = o.wscale_ok, .wscale = o.snd_wscale,
-					    .sack_ok = o.sack_ok};
+					    .sack_ok = o.sack_ok, .ecn_ok = ecn_ok};
 		seg.opt.tsval = syncookie_ts_encode(tcp_ts_now(st, 0), &co) +
 				tcp_ts_offset(st, syn->daddr, syn->saddr);
 		seg.opt.tsecr = syn->opt.tsval;
@@ -231,6 +240,7 @@ void tcp_conn_request(struct tcp_sock *lsn, const struct tcp_seg *seg, uint32_t 
 	req->opts.mss = peer_mss(lsn, seg);
 	req->snd_wnd = seg->wnd;
 	req->rcv_wnd = synack_window(lsn, &req->opts, NULL);
+	req->ecn_ok = tcp_ecn_syn_ok(st, seg); /* RFC 3168 6.1.1 */
 	struct tcp_opts foc;
 	if (tcp_fastopen_try(lsn, seg, req, &foc))
 		return; /* a Fast Open child took the SYN and its data */
@@ -272,6 +282,7 @@ static bool cookie_ack(struct tcp_sock *lsn, const struct tcp_seg *seg)
 		ci.opts.sack_ok = co.sack_ok;
 		ci.opts.wscale_ok = co.wscale_ok;
 		ci.opts.snd_wscale = co.wscale;
+		ci.ecn_ok = co.ecn_ok && st->cfg.tcp_ecn; /* Linux cookie_ecn_ok */
 	}
 	ci.rcv_wnd = synack_window(lsn, &ci.opts, NULL);
 	if (accept_queue_full(l)) {
@@ -447,7 +458,8 @@ void tcp_req_input(struct tcp_req *req, const struct tcp_seg *seg)
 	struct child_init ci = {.irs = req->irs, .iss = req->iss, .opts = req->opts,
 				.snd_wnd = req->snd_wnd, .rcv_wnd = req->rcv_wnd,
 				.snt_synack = req->snt_synack, .timed = true,
-				.num_retrans = req->num_retrans, .id = req->id};
+				.num_retrans = req->num_retrans, .id = req->id,
+				.ecn_ok = req->ecn_ok};
 	struct tcp_sock *c = make_child(lsn, seg, &ci);
 	if (!c) {
 		req->acked = true;

@@ -35,8 +35,8 @@ void tcp_trace_seg(struct tcp_sock *tp, struct synack_stack *st, enum synack_tra
  * segment and its tcp_info figures before handing it to IP
  * (__tcp_transmit_skb), so a refused one is counted too; a refused
  * retransmission also counts TCPRetransFail (__tcp_retransmit_skb). */
-static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
-		     bool retrans)
+static bool tcp_emit_ttl(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+			 bool retrans, int ttl)
 {
 	size_t n = tcp_seg_emit(seg, IPV4_PAYLOAD(st), STACK_TX_MAX - IPV4_HDR_LEN);
 	if (n == 0)
@@ -47,7 +47,7 @@ static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct 
 		MIB_INC(st, TCP_OUT_SEGS);
 	if (seg->flags & TCP_RST)
 		MIB_INC(st, TCP_OUT_RSTS);
-	int rc = ipv4_output(st, seg->daddr, IPPROTO_TCP_, n);
+	int rc = ipv4_output_tos(st, seg->daddr, IPPROTO_TCP_, n, seg->tos, ttl);
 	if (tp) {
 		/* TCP_INFO counters, as Linux's tcp_info: every segment, the
 		 * data ones, payload bytes sent and resent. */
@@ -70,6 +70,12 @@ static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct 
 	return true;
 }
 
+static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
+		     bool retrans)
+{
+	return tcp_emit_ttl(st, tp, seg, retrans, tp ? tp->ip_ttl : -1);
+}
+
 /* The window field for an offer of wnd bytes (RFC 7323 2.3). */
 static uint16_t wnd_field(const struct tcp_sock *tp, uint32_t wnd)
 {
@@ -89,6 +95,7 @@ static void seg_init(const struct tcp_sock *tp, struct tcp_seg *seg, uint32_t se
 	seg->dport = tp->rport;
 	seg->seq = seq;
 	seg->flags = flags;
+	seg->tos = tp->ip_tos & (uint8_t)~IP_ECN_MASK_; /* IP_TOS's DSCP; TCP owns ECN */
 }
 
 /* Linux tcp_current_mss: the data one segment may carry once the SACK
@@ -134,6 +141,7 @@ static bool tcp_xmit(struct tcp_sock *tp, uint32_t seq, uint8_t flags, uint32_t 
 		tp->last_data_sent = st->now;
 		tcp_event_data_sent(tp);
 	}
+	tcp_ecn_xmit(tp, &seg, retrans); /* RFC 3168: ECT(0), CWR, ECE */
 	return tcp_emit(st, tp, &seg, retrans);
 }
 
@@ -254,8 +262,8 @@ static bool xmit_data(struct tcp_sock *tp, uint32_t n, uint8_t flags)
 		tp->total_retrans++;
 		MIB_INC(tp->sk.st, TCP_SLOW_START_RETRANS);
 	}
-	if (!retrans && tp->sack_recovery)
-		tp->prr_out++; /* RFC 6937: new data counts as sent in recovery */
+	if (!retrans && (tp->sack_recovery || tp->ca_cwr))
+		tp->prr_out++; /* RFC 6937: new data counts as sent in a reduction */
 	tp->snd_nxt += n;
 	if (n < send_mss(tp) && !retrans)
 		tp->snd_sml = tp->snd_nxt; /* Minshall: the last small segment's end (new data) */
@@ -454,6 +462,11 @@ void tcp_emit_reply(struct synack_stack *st, const struct tcp_seg *seg, bool ret
 	tcp_emit(st, NULL, seg, retrans);
 }
 
+void tcp_emit_reply_ttl(struct synack_stack *st, const struct tcp_seg *seg, bool retrans, int ttl)
+{
+	tcp_emit_ttl(st, NULL, seg, retrans, ttl);
+}
+
 /* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; always at ISS. */
 void tcp_send_syn(struct tcp_sock *tp)
 {
@@ -466,6 +479,10 @@ void tcp_send_syn(struct tcp_sock *tp)
 		tcp_opts_connect_init(tp);
 	seg_init(tp, &seg, tp->iss, synack ? TCP_SYN | TCP_ACK : TCP_SYN);
 	syn_options(tp, &seg.opt);
+	if (synack)
+		tcp_ecn_send_synack(tp, &seg);
+	else
+		tcp_ecn_send_syn(tp, &seg, retrans);
 	/* Linux's first window (tcp_select_initial_window), never scaled in
 	 * a SYN (RFC 7323 2.2): the field shows at most 65535 of it, yet
 	 * the whole first window counts as offered (Linux tp->rcv_wnd). */
@@ -513,6 +530,7 @@ void tcp_send_rst_abort(struct tcp_sock *tp)
 	 * never-rewound snd_nxt. */
 	seg.wnd = wnd_field(tp, tcp_select_window(tp));
 	put_ts(tp, &seg);
+	tcp_ecn_xmit(tp, &seg, false);
 	tcp_emit(tp->sk.st, tp, &seg, false);
 }
 

@@ -179,6 +179,9 @@ static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts
 		.wnd = (uint16_t)(req->rcv_wnd < 65535 ? req->rcv_wnd : 65535),
 	};
 	tcp_syn_options_of(req->lsn, &seg.opt);
+	seg.tos = req->lsn->ip_tos & (uint8_t)~IP_ECN_MASK_; /* the listener's IP_TOS */
+	if (req->ecn_ok)
+		seg.flags |= TCP_ECE; /* RFC 3168 6.1.1: ECN-setup SYN-ACK */
 	if (!req->opts.wscale_ok)
 		seg.opt.has_wscale = false;
 	if (!req->opts.sack_ok)
@@ -202,7 +205,7 @@ static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts
 	} else {
 		req->snt_synack = st->now;
 	}
-	tcp_emit_reply(st, &seg, retrans);
+	tcp_emit_reply_ttl(st, &seg, retrans, req->lsn->ip_ttl); /* Linux ip_build_and_send_pkt */
 }
 
 /* Linux reqsk_timer_handler: how many SYN-ACK timeouts this request may

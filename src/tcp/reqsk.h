@@ -39,6 +39,7 @@ struct tcp_req {
 	uint8_t num_retrans;             /* SYN-ACKs sent again (timer or SYN) */
 	uint8_t num_timeout;             /* times the timer fired */
 	bool acked;                      /* final ACK seen but not taken (defer, overflow) */
+	bool ecn_ok;                     /* the SYN asked for ECN and we agree (ecn.c) */
 };
 
 /* All requests of a stack, by 4-tuple. */

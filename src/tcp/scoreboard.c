@@ -321,10 +321,13 @@ static void retransmit_holes(struct tcp_sock *tp)
 static void enter_recovery(struct tcp_sock *tp)
 {
 	MIB_INC(tp->sk.st, TCP_SACK_RECOVERY);
-	tp->prior_cwnd = tp->cwnd;
-	tp->ssthresh = tcp_cc_ssthresh(tp);
-	tp->prr_delivered = 0;
-	tp->prr_out = 0;
+	if (!tcp_ecn_cwr_to_recovery(tp)) { /* from CWR: its reduction goes on */
+		tp->prior_cwnd = tp->cwnd;
+		tp->ssthresh = tcp_cc_ssthresh(tp);
+		tp->prr_delivered = 0;
+		tp->prr_out = 0;
+		tcp_ecn_queue_cwr(tp);
+	}
 	tp->recover = tp->snd_max;
 	tp->high_rxt = tp->snd_una;
 	tp->in_recovery = true;

@@ -43,6 +43,8 @@ int tcp_setsockopt(struct sock *sk, int level, int name, const void *val, sockle
 			return fail(ENOPROTOOPT);
 		}
 	}
+	if (level == IPPROTO_IP)
+		return tcp_ip_setsockopt(tp, name, val, len);
 	if (level != IPPROTO_TCP)
 		return fail(ENOPROTOOPT);
 	if (name == TCP_FASTOPEN || name == TCP_FASTOPEN_CONNECT || name == TCP_FASTOPEN_KEY ||
@@ -156,6 +158,8 @@ static uint8_t ca_state(const struct tcp_sock *tp)
 		return 3; /* TCP_CA_Recovery */
 	if (tp->retransmits && tcp_synchronized(tp->state))
 		return 4; /* TCP_CA_Loss */
+	if (tp->ca_cwr)
+		return 2; /* TCP_CA_CWR: an ECN reduction (ecn.c) */
 	if (tp->dupacks || tp->nsacked)
 		return 1; /* TCP_CA_Disorder: duplicate ACKs or SACKed data */
 	return 0;
@@ -178,6 +182,11 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 	ti->tcpi_backoff = (uint8_t)tp->backoff;
 	if (tp->syn_data_acked) /* kept after the connection closes (Linux) */
 		ti->tcpi_options |= SYNACK_TCPI_OPT_SYN_DATA;
+	if (tp->ecn_flags & TCP_ECN_OK)
+		ti->tcpi_options |= SYNACK_TCPI_OPT_ECN;
+	if (tp->ecn_flags & TCP_ECN_SEEN)
+		ti->tcpi_options |= SYNACK_TCPI_OPT_ECN_SEEN;
+	ti->tcpi_delivered_ce = tp->delivered_ce;
 	if (tcp_synchronized(tp->state)) {
 		if (tp->rx_opt.ts_ok)
 			ti->tcpi_options |= SYNACK_TCPI_OPT_TIMESTAMPS;
@@ -247,6 +256,8 @@ static void fill_info(const struct tcp_sock *tp, struct synack_tcp_info *ti)
 int tcp_getsockopt(struct sock *sk, int level, int name, void *val, socklen_t *len)
 {
 	struct tcp_sock *tp = tcp_sk(sk);
+	if (level == IPPROTO_IP)
+		return tcp_ip_getsockopt(tp, name, val, len);
 	if (level != IPPROTO_TCP)
 		return fail(ENOPROTOOPT);
 	switch (name) {

@@ -19,6 +19,8 @@ struct tcp_sock *tcp_sock_new(struct synack_stack *st)
 	tp->id = st->next_conn_id++;
 	tp->state = SYNACK_CLOSE;
 	tp->created = tp->state_since = st->now;
+	tp->ip_ttl = -1;       /* IP_TTL: net.ipv4.ip_default_ttl */
+	tp->ip_pmtudisc = 1;   /* IP_PMTUDISC_WANT (ip_no_pmtu_disc 0) */
 	tcp_init_buffers(tp);
 	tcp_rtt_init(tp);
 	tcp_cc_init(tp);

@@ -295,6 +295,21 @@ struct tcp_sock {
 	int tfo_max_qlen;                /* listener: TCP_FASTOPEN (Linux fastopenq.max_qlen) */
 	unsigned tfo_qlen;               /* listener: Fast Open children in SYN-RECEIVED */
 	struct tcp_fastopen_ctx *tfo_ctx;/* listener: TCP_FASTOPEN_KEY, NULL = the sysctl's */
+
+	/* Classic ECN, RFC 3168 (ecn.c): Linux's ecn_flags, the CWR
+	 * congestion state (TCP_CA_CWR: one reduction per window, until
+	 * SND.UNA passes cwr_high, Linux high_seq) and TCP_INFO's
+	 * delivered_ce. ecn_ece_ack: the ACK being processed echoes CE. */
+	uint8_t ecn_flags;
+	bool ca_cwr, ecn_ece_ack;
+	uint32_t cwr_high;
+	uint32_t delivered_ce;
+	/* IP-level options (ip_sockopt.c): IP_TOS (TCP owns its ECN bits),
+	 * IP_TTL (-1: net.ipv4.ip_default_ttl), IP_RECVERR, IP_MTU_DISCOVER. */
+	uint8_t ip_tos;
+	int16_t ip_ttl;
+	bool ip_recverr;
+	uint8_t ip_pmtudisc;
 };
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds

@@ -166,6 +166,8 @@ void tcp_send_rst_abort(struct tcp_sock *tp);    /* RST for a connection we abor
 void tcp_syn_options_of(const struct tcp_sock *tp, struct tcp_opts *o);
 /* Send a segment that belongs to no socket (request SYN-ACKs, replies). */
 void tcp_emit_reply(struct synack_stack *st, const struct tcp_seg *seg, bool retrans);
+/* ...with a TTL (a listener's IP_TTL for its SYN-ACKs; -1 = the default). */
+void tcp_emit_reply_ttl(struct synack_stack *st, const struct tcp_seg *seg, bool retrans, int ttl);
 /* RST or RST-ACK answering seg when no connection wants it (3.10.7.1). */
 void tcp_send_rst_reply(struct synack_stack *st, const struct tcp_seg *seg);
 /* Resend the segment at seq (one MSS at most), e.g. for fast retransmit. */
@@ -458,6 +460,43 @@ void tcp_cwnd_validate(struct tcp_sock *tp, bool is_cwnd_limited);
 void tcp_cc_idle_check(struct tcp_sock *tp);
 /* Data is about to leave: CA_EVENT_TX_START if nothing is in flight. */
 void tcp_cc_data_sent(struct tcp_sock *tp);
+
+/* ---- ecn.c: classic ECN, RFC 3168, as Linux runs it ------------------- */
+/* tp->ecn_flags (Linux's TCP_ECN_*). */
+#define TCP_ECN_OK 0x1          /* agreed (or, before the SYN-ACK, asked) */
+#define TCP_ECN_QUEUE_CWR 0x2   /* CWR on the next new data segment */
+#define TCP_ECN_DEMAND_CWR 0x4  /* CE arrived: ECE on what we send until a CWR */
+#define TCP_ECN_SEEN 0x8        /* an ECT or CE data segment arrived */
+/* A listener's SYN: does the request agree to ECN (tcp_ecn_create_request)? */
+bool tcp_ecn_syn_ok(const struct synack_stack *st, const struct tcp_seg *syn);
+/* Our SYN: ECE|CWR with tcp_ecn 1 (not on a resend with tcp_ecn_fallback). */
+void tcp_ecn_send_syn(struct tcp_sock *tp, struct tcp_seg *seg, bool retrans);
+/* A SYN-ACK of a full socket (Fast Open child, simultaneous open): ECE if agreed. */
+void tcp_ecn_send_synack(const struct tcp_sock *tp, struct tcp_seg *seg);
+/* SYN-SENT: the SYN-ACK agrees (ECE, no CWR), or a SYN (simultaneous open). */
+void tcp_ecn_rcv_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
+void tcp_ecn_rcv_syn(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* Every other segment tp sends: ECT(0) on new data, CWR, ECE (tcp_ecn_send). */
+void tcp_ecn_xmit(struct tcp_sock *tp, struct tcp_seg *seg, bool retrans);
+/* Data arrived, in order or not: CE starts the echo (tcp_ecn_check_ce). */
+void tcp_ecn_check_ce(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* An ACK not older than SND.UNA, before it is processed: its ECE, and a
+ * CWR that ends our echo (tcp_ecn_accept_cwr). */
+void tcp_ecn_ack_begin(struct tcp_sock *tp, const struct tcp_seg *seg);
+/* Outside recovery, before cong_avoid: ends CWR past cwr_high; true if
+ * the window must not grow on this ACK. */
+bool tcp_ecn_cc_hold(struct tcp_sock *tp);
+/* After the ACK (delivered: bytes acked or SACKed): an ECE starts CWR;
+ * in CWR, PRR sets cwnd. */
+void tcp_ecn_ack_end(struct tcp_sock *tp, uint32_t delivered, bool advanced);
+/* Recovery starts: true if it takes over a CWR reduction (ssthresh kept). */
+bool tcp_ecn_cwr_to_recovery(struct tcp_sock *tp);
+/* A reduction (recovery, timeout): CWR on the next new data. */
+void tcp_ecn_queue_cwr(struct tcp_sock *tp);
+
+/* ---- ip_sockopt.c: IPPROTO_IP options of a TCP socket ---------------- */
+int tcp_ip_setsockopt(struct tcp_sock *tp, int name, const void *val, socklen_t len);
+int tcp_ip_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t *len);
 
 /* ---- socket.c: the socket operations of TCP ---------------------------- */
 extern const struct proto_ops tcp_proto_ops;

@@ -71,10 +71,16 @@ enum ipv4_parse_err ipv4_parse(struct ipv4_hdr *h, const uint8_t *pkt, size_t le
 size_t ipv4_emit(uint8_t *out, uint32_t saddr, uint32_t daddr, uint8_t proto,
 		 uint8_t ttl, uint16_t id, uint16_t payload_len, int df)
 {
+	return ipv4_emit_tos(out, saddr, daddr, proto, ttl, 0, id, payload_len, df);
+}
+
+size_t ipv4_emit_tos(uint8_t *out, uint32_t saddr, uint32_t daddr, uint8_t proto, uint8_t ttl,
+		     uint8_t tos, uint16_t id, uint16_t payload_len, int df)
+{
 	if (payload_len > 0xffff - IPV4_HDR_LEN)
 		return 0;
 	out[0] = 0x45;          /* version 4, IHL 5: we send no IP options */
-	out[1] = 0;             /* TOS: best effort, no ECN */
+	out[1] = tos;           /* DSCP and ECN (RFC 2474, RFC 3168 5) */
 	put16(out + 2, (uint16_t)(IPV4_HDR_LEN + payload_len));
 	put16(out + 4, id);
 	put16(out + 6, df ? IPV4_DF : 0);

@@ -35,5 +35,15 @@ enum ipv4_parse_err ipv4_parse(struct ipv4_hdr *h, const uint8_t *pkt, size_t le
  * 0 (nothing written) if payload_len > 65515 cannot fit in tot_len. */
 size_t ipv4_emit(uint8_t *out, uint32_t saddr, uint32_t daddr, uint8_t proto,
 		 uint8_t ttl, uint16_t id, uint16_t payload_len, int df);
+/* The same with a TOS byte (DSCP and the ECN field, RFC 3168 5). */
+size_t ipv4_emit_tos(uint8_t *out, uint32_t saddr, uint32_t daddr, uint8_t proto, uint8_t ttl,
+		     uint8_t tos, uint16_t id, uint16_t payload_len, int df);
+
+/* RFC 3168 5: the ECN field, the TOS byte's two low bits. */
+#define IP_ECN_MASK_ 0x03
+#define IP_ECN_NOT_ECT 0x00
+#define IP_ECN_ECT1 0x01
+#define IP_ECN_ECT0 0x02
+#define IP_ECN_CE 0x03
 
 #endif

@@ -67,6 +67,9 @@ struct tcp_seg {
 	struct tcp_opts opt;
 	const uint8_t *data;             /* payload view, not owned */
 	uint32_t len;                    /* payload bytes */
+	/* The IPv4 TOS byte: as it arrived; on output, what IP sends
+	 * (IP_TOS's DSCP bits and the ECN codepoint, RFC 3168 5). */
+	uint8_t tos;
 };
 
 enum tcp_parse_err {

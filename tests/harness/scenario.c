@@ -114,7 +114,7 @@ size_t scn_build(const struct seg_spec *s, uint8_t *out, size_t cap)
 	seg.data = (const uint8_t *)s->data;
 	size_t n = tcp_seg_emit(&seg, out + IPV4_HDR_LEN, cap - IPV4_HDR_LEN);
 	assert_true(n > 0);
-	ipv4_emit(out, R_ADDR, L_ADDR, IPPROTO_TCP_, 64, 1, (uint16_t)n, 1);
+	ipv4_emit_tos(out, R_ADDR, L_ADDR, IPPROTO_TCP_, 64, s->tos, 1, (uint16_t)n, 1);
 	return n + IPV4_HDR_LEN;
 }
 
@@ -141,6 +141,7 @@ bool scn_pop(struct scn *t, struct tcp_seg *seg, synack_time_t *at)
 			continue;
 		assert_int_equal(tcp_seg_parse(seg, ip.saddr, ip.daddr, ip.payload, ip.payload_len),
 				 TCP_PARSE_OK);
+		seg->tos = ip.tos;
 		if (at)
 			*at = p->at;
 		return true;
@@ -153,13 +154,13 @@ static void fmt_spec(const struct seg_spec *s, char *buf, size_t len)
 	struct tcp_seg seg = {.seq = s->seq, .ack = s->ack, .flags = s->flags,
 			      .len = s->len ? s->len : (s->data ? (uint32_t)strlen(s->data) : 0)};
 	int n = tcp_seg_format(&seg, buf, len);
-	snprintf(buf + n, len - (size_t)n, "<WND=%d>", s->wnd);
+	snprintf(buf + n, len - (size_t)n, "<WND=%d><TOS=%#x>", s->wnd, s->tos);
 }
 
 static void fmt_seg(const struct tcp_seg *seg, char *buf, size_t len)
 {
 	int n = tcp_seg_format(seg, buf, len);
-	snprintf(buf + n, len - (size_t)n, "<WND=%u>", seg->wnd);
+	snprintf(buf + n, len - (size_t)n, "<WND=%u><TOS=%#x>", seg->wnd, seg->tos);
 }
 
 void scn_expect_at_(struct scn *t, struct seg_spec s, uint64_t at_ms, const char *file, int line)
@@ -180,7 +181,7 @@ void scn_expect_at_(struct scn *t, struct seg_spec s, uint64_t at_ms, const char
 	bool ok = (seg.flags & mask) == (s.flags & mask) && seg.len == len &&
 		  (s.any_seq || seg.seq == s.seq) &&
 		  (s.any_ack || !(s.flags & TCP_ACK) || seg.ack == s.ack) &&
-		  (s.any_wnd || seg.wnd == (uint16_t)s.wnd) &&
+		  (s.any_wnd || seg.wnd == (uint16_t)s.wnd) && (s.any_tos || seg.tos == s.tos) &&
 		  (!s.data || memcmp(seg.data, s.data, len) == 0) &&
 		  seg.sport == (s.dport ? s.dport : L_PORT) && seg.dport == (s.sport ? s.sport : R_PORT);
 	if (!ok) {

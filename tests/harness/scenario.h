@@ -50,6 +50,8 @@
 #define RST TCP_RST
 #define PSH TCP_PSH
 #define ACK TCP_ACK
+#define ECE TCP_ECE
+#define CWR TCP_CWR
 
 struct seg_spec {
 	uint8_t flags;
@@ -61,6 +63,10 @@ struct seg_spec {
 	const struct tcp_opts *opt; /* every option (overrides mss), NULL = none */
 	uint16_t sport, dport;  /* 0 = R_PORT / L_PORT as seen from the peer */
 	bool any_wnd, any_ack, any_seq, any_psh;
+	/* The IPv4 TOS byte: injected as given; expected exactly (ECN
+	 * codepoint and DSCP) unless any_tos. */
+	uint8_t tos;
+	bool any_tos;
 };
 
 /* A test may override the default window by name (.wnd = 0). */
