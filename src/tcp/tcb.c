@@ -167,6 +167,8 @@ void tcp_sock_free(struct tcp_sock *tp)
 	free(tp->eor);
 	free(tp->skbm);
 	free(tp->txl);
+	free(tp->sacked);
+	free(tp->rsack);
 	tcp_zc_free(tp);
 	if (tp->prev)
 		tp->prev->next = tp->next;

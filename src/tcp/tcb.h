@@ -57,6 +57,7 @@ struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
 struct tcp_zc;
+struct tcp_sack_rcv;
 struct tcp_fastopen_sock;
 
 /*
@@ -119,8 +120,8 @@ struct tcp_sock {
 	/* Options the SYNs agreed (options.h): before the peer's SYN, what
 	 * ours offers. With timestamps every segment carries NOP NOP TS. */
 	struct tcp_syn_opts rx_opt;
-	uint32_t ts_offset;              /* our TSvals: 1 ms clock + this */
 	synack_time_t ts_recent_stamp;   /* when rx_opt.ts_recent was taken (PAWS) */
+	uint32_t ts_offset;              /* our TSvals: 1 ms clock + this */
 	uint32_t window_clamp;           /* largest window we will offer */
 	uint32_t rcv_wnd_init;           /* our first window (the SYN or SYN-ACK shows <= 65535 of it) */
 	uint32_t rcv_ssthresh;           /* the offer grows up to here (window.c, Linux rcv_ssthresh) */
@@ -147,10 +148,10 @@ struct tcp_sock {
 	bool ooo_fin : 1;                /* peer's FIN arrived out of order at ooo_fin_seq */
 	bool dsack : 1;
 	/* Receiver SACK (sack.c): out-of-order blocks, most recent first
-	 * (Linux selective_acks), and a D-SACK block owed in the next ACK. */
+	 * (Linux selective_acks), and whether a D-SACK block is owed in the
+	 * next ACK; the blocks are in rsack, allocated while any is owed. */
 	uint8_t nsack_recent;
-	struct tcp_sack_block sack_recent[TCP_SACK_MAX];
-	struct tcp_sack_block dsack_blk;
+	struct tcp_sack_rcv *rsack;
 	uint32_t ooo_fin_seq;
 
 	/* Retransmission (RFC 6298) and congestion control (RFC 5681/6582). */
@@ -187,7 +188,8 @@ struct tcp_sock {
 	 * SND.UNA, sorted and disjoint (Linux's TCPCB_SACKED_ACKED marks),
 	 * RFC 6675 HighRxt and PRR's counts (RFC 6937, in segments). */
 	uint8_t nsacked;
-	struct tcp_sack_block sacked[TCP_SB_MAX];
+	uint8_t rtx_kind;                /* enum tcp_rtx_kind: what rtx_timer is for */
+	struct tcp_sack_block *sacked;   /* TCP_SB_MAX entries while any range is SACKed */
 	uint32_t high_rxt;
 	uint32_t prr_delivered, prr_out, prior_cwnd;
 	/* Each unacknowledged segment's transmission (rack.c), from the
@@ -198,15 +200,14 @@ struct tcp_sock {
 	 * segment delivered (its send time, end, and RTT), and whether it
 	 * moved since loss was last looked for (rack_advanced). */
 	uint32_t rack_end, rack_rtt_us;
-	synack_time_t rack_xmit;
 	unsigned probes;                 /* zero-window or keepalive probes */
+	synack_time_t rack_xmit;
 	synack_time_t probes_tstamp;     /* first zero-window probe timeout, 0 = none */
 
 	/* ACK policy. */
-	unsigned quickack;               /* quick ACKs left */
 	uint32_t ato_us;                 /* delayed-ACK timeout, adapts (ack.c) */
-	synack_time_t lrcvtime;          /* last in-order data (Linux icsk_ack.lrcvtime) */
 	uint16_t last_seg_size;          /* Linux icsk_ack.last_seg_size */
+	uint8_t quickack;                /* quick ACKs left, at most TCP_MAX_QUICKACKS */
 	bool ack_now : 1;                /* an ACK is owed at once */
 	bool ack_sched : 1;              /* in-order data or a FIN wants an ACK (tcp_ack_snd_check) */
 	bool delack_pending : 1;
@@ -217,7 +218,7 @@ struct tcp_sock {
 	bool ack_pushed : 1, ack_pushed2 : 1;
 	/* Tail loss probe flags (see below). */
 	bool tlp_out : 1, tlp_retrans : 1;
-	uint8_t rtx_kind;                /* enum tcp_rtx_kind: what rtx_timer is for */
+	synack_time_t lrcvtime;          /* last in-order data (Linux icsk_ack.lrcvtime) */
 
 	/* Timers: retransmit/persist, delayed ACK, keepalive/FIN-WAIT-2/TIME-WAIT. */
 	struct timer rtx_timer, delack_timer, keep_timer;
@@ -263,13 +264,13 @@ struct tcp_sock {
 	 * unacknowledged buffer's end and PSH mark, oldest first; the last
 	 * ends at the queue's end. pushed_seq is Linux's tp->pushed_seq. */
 	struct tcp_skb_mark *skbm;       /* TCP_SKBM_MAX entries while data is unacked */
-	unsigned nskbm;
-	uint32_t pushed_seq;
 	/* MSG_EOR record ends still queued: no segment spans one (Linux never
 	 * appends to an skb marked EOR); oldest first. TCP_EOR_MAX entries,
 	 * allocated at the first MSG_EOR so other connections pay nothing. */
 	uint32_t *eor;
-	unsigned neor;
+	uint32_t pushed_seq;
+	uint8_t nskbm;                   /* at most TCP_SKBM_MAX */
+	uint8_t neor;                    /* at most TCP_EOR_MAX */
 	/* TCP_INFO's busy / rwnd-limited / sndbuf-limited clocks (chrono.c,
 	 * Linux chrono_type, chrono_start, chrono_stat). */
 	uint8_t chrono_type;
@@ -300,6 +301,10 @@ struct tcp_sock {
 	bool tfo_write_pending : 1;      /* a blocking Fast Open send waits to write the
 					  * rest (Linux sk_write_pending) */
 };
+
+/* The narrow counts above hold their arrays' bounds. */
+_Static_assert(TCP_SKBM_MAX <= UINT8_MAX && TCP_EOR_MAX <= UINT8_MAX && TCP_SB_MAX <= UINT8_MAX,
+	       "nskbm, neor and nsacked are uint8_t");
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds
  * request entries (reqsk.h), not sockets; the accept queue holds children
