@@ -54,14 +54,8 @@ static void structs__sizes__within_budget(void **state)
 /* A passive connection with SACK agreed (and no timestamps). */
 static int sack_established(struct scn *t, uint32_t *iss)
 {
-	int lfd = fx_listen(t);
 	struct tcp_opts in = {.has_mss = true, .mss = 1460, .sack_ok = true};
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
-	*iss = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, 1, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	return fd;
+	return fx_passive_established_opts(t, &in, 1, iss);
 }
 
 static void established__idle__only_the_tcb(void **state)
