@@ -54,22 +54,23 @@ struct proto_ops {
 struct sock {
 	struct synack_stack *st;
 	const struct proto_ops *ops;
+	struct epitem *watchers;/* epoll registrations on this socket */
+	struct sock_errq *errq; /* error queue and MSG_ZEROCOPY counter (errqueue.c), NULL until used */
 	int fd;                 /* -1 once closed (an orphan) */
 	int type, protocol;
 	int family;             /* AF_INET (tcp) or AF_UNIX (local) */
-	bool nonblock, cloexec;
-	bool reuseaddr, reuseport, keepalive;
-	bool shut_rd, shut_wr;
 	int err;                /* pending error: SO_ERROR reads and clears it */
 	int sndbuf, rcvbuf;     /* as getsockopt reports them (Linux doubles) */
-	bool sndbuf_locked, rcvbuf_locked;
-	struct epitem *watchers;/* epoll registrations on this socket */
-	bool linger;            /* SO_LINGER l_onoff */
 	unsigned lingertime;    /* SO_LINGER l_linger, seconds (Linux keeps it unsigned) */
 	int rcvlowat;           /* SO_RCVLOWAT, 0 read as 1 (Linux's default) */
-	bool zerocopy;          /* SO_ZEROCOPY: MSG_ZEROCOPY takes effect */
 	uint32_t mark;          /* SO_MARK: kept and reported; one routing table, so no effect */
-	struct sock_errq *errq; /* error queue and MSG_ZEROCOPY counter (errqueue.c), NULL until used */
+	/* Flags last, as bits: every socket carries them. */
+	bool nonblock : 1, cloexec : 1;
+	bool reuseaddr : 1, reuseport : 1, keepalive : 1;
+	bool shut_rd : 1, shut_wr : 1;
+	bool sndbuf_locked : 1, rcvbuf_locked : 1;
+	bool linger : 1;        /* SO_LINGER l_onoff */
+	bool zerocopy : 1;      /* SO_ZEROCOPY: MSG_ZEROCOPY takes effect */
 };
 
 /* Readiness may have changed: tell epoll instances and env.event. */

@@ -9,6 +9,8 @@
  */
 #include "tcp/tcp.h"
 
+_Static_assert(TCP_MAX_QUICKACKS <= UINT8_MAX, "tp->quickack is uint8_t");
+
 /* Linux tcp_incr_quickack: a credit of min(rcv_wnd / 2 MSS, 16) quick
  * ACKs (2 if that is 0), never lowering one already granted. */
 void tcp_enter_quickack_mode(struct tcp_sock *tp)

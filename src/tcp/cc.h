@@ -20,7 +20,10 @@
 struct tcp_sock;
 
 #define TCP_CA_NAME_MAX 16           /* Linux TCP_CA_NAME_MAX, with the NUL */
-#define TCP_CA_PRIV_U64 13           /* Linux ICSK_CA_PRIV_SIZE: 104 bytes */
+/* The algorithms' private state in the socket: Linux's ICSK_CA_PRIV_SIZE
+ * is 104 bytes for BBR and others; ours need 64 at most (cubic's 60,
+ * checked by a static_assert), and every connection pays for it. */
+#define TCP_CA_PRIV_U64 8
 #define TCP_INFINITE_SSTHRESH 0x7fffffffu
 
 /* Linux enum tcp_ca_st (also TCP_INFO's tcpi_ca_state). */

@@ -28,11 +28,27 @@
 #define TFO_COOKIE_SIZE 8            /* Linux TCP_FASTOPEN_COOKIE_SIZE: one SipHash */
 #define TFO_KEY_LEN 16
 
-/* A listener's own keys (TCP_FASTOPEN_KEY); the second is the backup. */
-struct tcp_fastopen_ctx {
-	struct siphash_key key[2];
-	int num;
+/* What only Fast Open sockets need, allocated at first use and freed
+ * with the socket (tp->tfo): a listener's TFO queue size and its own
+ * keys, a passive child's listener. */
+struct tcp_fastopen_sock {
+	struct tcp_sock *lsn;            /* child: listener whose TFO queue counts us */
+	int max_qlen;                    /* TCP_FASTOPEN (Linux fastopenq.max_qlen) */
+	int nkeys;                       /* TCP_FASTOPEN_KEY keys, 0 = the sysctl's */
+	struct siphash_key key[2];       /* the second is the backup */
 };
+
+static struct tcp_fastopen_sock *tfo_sock(struct tcp_sock *tp)
+{
+	if (!tp->tfo)
+		tp->tfo = calloc(1, sizeof(*tp->tfo));
+	return tp->tfo;
+}
+
+static int max_qlen(const struct tcp_sock *tp)
+{
+	return tp->tfo ? tp->tfo->max_qlen : 0;
+}
 
 /* Linux reads a key as little-endian 64-bit words of its bytes; the
  * sysctl's 32-bit hex words are those bytes, little-endian too. */
@@ -57,10 +73,10 @@ static struct siphash_key key_from_words(const uint32_t *w)
 static int server_keys(const struct tcp_sock *lsn, struct siphash_key k[2])
 {
 	const struct synack_stack *st = lsn->sk.st;
-	if (lsn->tfo_ctx) {
-		k[0] = lsn->tfo_ctx->key[0];
-		k[1] = lsn->tfo_ctx->key[1];
-		return lsn->tfo_ctx->num;
+	if (lsn->tfo && lsn->tfo->nkeys) {
+		k[0] = lsn->tfo->key[0];
+		k[1] = lsn->tfo->key[1];
+		return lsn->tfo->nkeys;
 	}
 	if (st->cfg.tcp_fastopen_key_count > 0) {
 		k[0] = key_from_words(st->cfg.tcp_fastopen_key);
@@ -94,11 +110,16 @@ static int tfo_qlen_limit(const struct synack_stack *st, int v)
 	return b > (unsigned)st->cfg.somaxconn ? st->cfg.somaxconn : (int)b;
 }
 
-void tcp_fastopen_listen(struct tcp_sock *lsn, int backlog)
+int tcp_fastopen_listen(struct tcp_sock *lsn, int backlog)
 {
 	int f = lsn->sk.st->cfg.tcp_fastopen;
-	if ((f & TFO_SERVER_WO_SOCKOPT1) && (f & TFO_SERVER_ENABLE) && !lsn->tfo_max_qlen)
-		lsn->tfo_max_qlen = tfo_qlen_limit(lsn->sk.st, backlog);
+	int q = tfo_qlen_limit(lsn->sk.st, backlog);
+	if ((f & TFO_SERVER_WO_SOCKOPT1) && (f & TFO_SERVER_ENABLE) && !max_qlen(lsn) && q) {
+		if (!tfo_sock(lsn))
+			return -1;
+		lsn->tfo->max_qlen = q;
+	}
+	return 0;
 }
 
 /* Linux tcp_fastopen_queue_check: a TFO queue, and room in it. (Linux
@@ -106,9 +127,9 @@ void tcp_fastopen_listen(struct tcp_sock *lsn, int backlog)
  * child leaves the queue when it leaves SYN-RECEIVED.) */
 static bool queue_check(struct tcp_sock *lsn)
 {
-	if (lsn->tfo_max_qlen == 0)
+	if (max_qlen(lsn) == 0)
 		return false;
-	if (lsn->tfo_qlen >= (unsigned)lsn->tfo_max_qlen) {
+	if (lsn->lsn->tfo_qlen >= (unsigned)max_qlen(lsn)) {
 		MIB_INC(lsn->sk.st, TCP_FASTOPEN_LISTEN_OVERFLOW);
 		return false;
 	}
@@ -121,14 +142,18 @@ static bool queue_check(struct tcp_sock *lsn)
 static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg *seg,
 				     struct tcp_req *req, const struct tcp_opts *foc)
 {
-	struct tcp_sock *c = tcp_req_child(req, seg);
-	if (!c)
+	struct tcp_fastopen_sock *fs = calloc(1, sizeof(*fs));
+	struct tcp_sock *c = fs ? tcp_req_child(req, seg) : NULL;
+	if (!c) {
+		free(fs);
 		return NULL;
+	}
 	req->id = 0; /* the child is the connection now */
 	tcp_req_drop(req);
 	c->tfo_child = c->tfo_pending = true;
-	c->tfo_lsn = lsn;
-	lsn->tfo_qlen++;
+	c->tfo = fs;
+	fs->lsn = lsn;
+	lsn->lsn->tfo_qlen++;
 	c->snd_wnd = c->max_window = seg->wnd; /* RFC 7323 2.2: never scaled in a SYN */
 	c->rtt_sampling = false;
 	tcp_established_init(c); /* Linux tcp_init_transfer */
@@ -144,9 +169,7 @@ static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg 
 	c->rcv_wup = c->rcv_nxt;
 	c->snd_nxt = c->snd_max = c->iss; /* the SYN-ACK goes out now, first time */
 	c->sndq_after_syn = true;        /* writes queue behind it */
-	c->tfo_synack_foc = foc;
-	tcp_send_syn(c);
-	c->tfo_synack_foc = NULL;
+	tcp_send_syn_tfo(c, NULL, foc);
 	tcp_child_established(c);
 	return c;
 }
@@ -219,17 +242,21 @@ bool tcp_fastopen_try(struct tcp_sock *lsn, const struct tcp_seg *seg, struct tc
 void tcp_fastopen_child_done(struct tcp_sock *c)
 {
 	c->tfo_pending = false;
-	if (c->tfo_lsn && c->tfo_lsn->tfo_qlen)
-		c->tfo_lsn->tfo_qlen--;
-	c->tfo_lsn = NULL;
+	if (!c->tfo || !c->tfo->lsn)
+		return;
+	struct tcp_listen *l = c->tfo->lsn->lsn;
+	if (l && l->tfo_qlen)
+		l->tfo_qlen--;
+	c->tfo->lsn = NULL;
 }
 
 void tcp_fastopen_listener_gone(struct tcp_sock *lsn)
 {
 	for (struct tcp_sock *tp = lsn->sk.st->tcp.all; tp; tp = tp->next)
-		if (tp->tfo_lsn == lsn)
-			tp->tfo_lsn = NULL;
-	lsn->tfo_qlen = 0;
+		if (tp->tfo && tp->tfo->lsn == lsn)
+			tp->tfo->lsn = NULL;
+	if (lsn->lsn)
+		lsn->lsn->tfo_qlen = 0;
 }
 
 void tcp_fastopen_free(struct tcp_sock *tp)
@@ -237,10 +264,10 @@ void tcp_fastopen_free(struct tcp_sock *tp)
 	tcp_fastopen_active_close(tp); /* Linux tcp_v4_destroy_sock */
 	if (tp->tfo_pending)
 		tcp_fastopen_child_done(tp);
-	if (tp->tfo_max_qlen || tp->tfo_ctx)
+	if (tp->tfo && (tp->tfo->max_qlen || tp->tfo->nkeys))
 		tcp_fastopen_listener_gone(tp);
-	free(tp->tfo_ctx);
-	tp->tfo_ctx = NULL;
+	free(tp->tfo);
+	tp->tfo = NULL;
 }
 
 /* Linux do_tcp_setsockopt TCP_FASTOPEN_KEY: 16 bytes, or 32 with a backup. */
@@ -254,16 +281,16 @@ static int set_key(struct tcp_sock *tp, const void *val, socklen_t len)
 		errno = EFAULT;
 		return -1;
 	}
-	if (!tp->tfo_ctx && !(tp->tfo_ctx = calloc(1, sizeof(*tp->tfo_ctx)))) {
+	if (!tfo_sock(tp)) {
 		errno = ENOMEM;
 		return -1;
 	}
 	const uint8_t *b = val;
-	tp->tfo_ctx->key[0] = key_from_bytes(b);
-	tp->tfo_ctx->num = 1;
+	tp->tfo->key[0] = key_from_bytes(b);
+	tp->tfo->nkeys = 1;
 	if (len == 2 * TFO_KEY_LEN) {
-		tp->tfo_ctx->key[1] = key_from_bytes(b + TFO_KEY_LEN);
-		tp->tfo_ctx->num = 2;
+		tp->tfo->key[1] = key_from_bytes(b + TFO_KEY_LEN);
+		tp->tfo->nkeys = 2;
 	}
 	return 0;
 }
@@ -282,7 +309,13 @@ int tcp_fastopen_setsockopt(struct tcp_sock *tp, int name, const void *val, sock
 			errno = EINVAL;
 			return -1;
 		}
-		tp->tfo_max_qlen = tfo_qlen_limit(tp->sk.st, v);
+		v = tfo_qlen_limit(tp->sk.st, v);
+		if (v && !tfo_sock(tp)) {
+			errno = ENOMEM;
+			return -1;
+		}
+		if (tp->tfo)
+			tp->tfo->max_qlen = v;
 		return 0;
 	case TCP_FASTOPEN_CONNECT:
 		/* Linux: only on a socket that has not connected yet. */
@@ -318,7 +351,7 @@ int tcp_fastopen_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t 
 	int v;
 	switch (name) {
 	case TCP_FASTOPEN:
-		v = tp->tfo_max_qlen;
+		v = max_qlen(tp);
 		break;
 	case TCP_FASTOPEN_CONNECT:
 		v = tp->fastopen_connect;
@@ -519,7 +552,8 @@ bool tcp_fastopen_defer_connect(struct tcp_sock *tp)
 }
 
 /* Linux tcp_send_syn_data and tcp_syn_options: our first SYN. */
-void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len)
+void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_tfo_send *d, struct tcp_opts *o,
+		      uint32_t *len)
 {
 	struct synack_stack *st = tp->sk.st;
 	*len = 0;
@@ -539,19 +573,19 @@ void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len)
 			memcpy(o->tfo_cookie, e->cookie, o->tfo_len);
 		tp->syn_fastopen_exp = o->tfo_exp;
 	}
-	if (!data || !tp->tfo_buf || !tp->tfo_buflen)
+	if (!data || !d || !d->buf || !d->len)
 		return;
 	uint32_t space = tcp_adv_mss(tp);
 	if (mss && mss < space)
 		space = mss;
 	space = space > TFO_MAX_OPTION_SPACE ? space - TFO_MAX_OPTION_SPACE : 0;
-	if (space > tp->tfo_buflen)
-		space = (uint32_t)tp->tfo_buflen;
+	if (space > d->len)
+		space = (uint32_t)d->len;
 	tp->sndq_after_syn = true;
-	uint32_t took = tcp_append(tp, tp->tfo_buf, space);
+	uint32_t took = tcp_append(tp, d->buf, space);
 	tcp_mark_push(tp);
-	tp->tfo_copied = took;
-	tp->tfo_syn_data = took;
+	d->copied = took;
+	tp->tfo_syn_data = (uint16_t)took; /* below the advertised MSS: fits */
 	*len = took;
 }
 
@@ -629,11 +663,8 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 
 /* The first SYN-ACK of a Fast Open child: the cookie create_child
  * asked for (the primary key's, for a backup-key cookie). */
-void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o)
+void tcp_fastopen_synack_opts(const struct tcp_opts *foc, struct tcp_opts *o)
 {
-	const struct tcp_opts *foc = tp->tfo_synack_foc;
-	if (!foc)
-		return;
 	o->has_tfo = true;
 	o->tfo_exp = foc->tfo_exp;
 	o->tfo_len = foc->tfo_len;
@@ -696,22 +727,18 @@ ssize_t tcp_fastopen_sendmsg(struct tcp_sock *tp, const void *buf, size_t len, u
 		return -1;
 	}
 	tp->syn_fastopen = true;
-	tp->tfo_buf = buf;
-	tp->tfo_buflen = len;
-	tp->tfo_copied = 0;
+	struct tcp_tfo_send d = {.buf = buf, .len = len};
 	int r;
 	if (tp->defer_connect) {
 		tp->defer_connect = false;
-		tcp_send_syn(tp);
+		tcp_send_syn_tfo(tp, &d, NULL);
 		r = -1;
 		errno = EINPROGRESS;
 	} else {
-		r = tp->sk.ops->connect(&tp->sk, addr, port);
+		r = tcp_connect_tfo(tp, addr, port, &d);
 	}
 	int err = errno;
-	uint32_t copied = tp->tfo_copied;
-	tp->tfo_buf = NULL;
-	tp->tfo_buflen = 0;
+	uint32_t copied = d.copied;
 	/* Linux inet_wait_for_connect's sk_write_pending: a blocking caller
 	 * whose SYN left bytes behind waits for the handshake and writes
 	 * them, so the SYN-ACK's ACK is delayed to ride on them. */

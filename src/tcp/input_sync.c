@@ -285,7 +285,7 @@ static void ack_advance(struct tcp_sock *tp, uint32_t ack, const struct tcp_seg 
 		tp->rtx_kind = RTX_NONE;
 	tcp_tlp_ack(tp, ack);
 	tcp_rearm_rtx(tp);
-	if (tp->zc_head)
+	if (tp->zc)
 		tcp_zc_acked(tp);
 	if (data)
 		sock_wakeup(&tp->sk);

@@ -54,7 +54,7 @@ int tcp_ip_setsockopt(struct tcp_sock *tp, int name, const void *val, socklen_t 
 			return fail(EINVAL);
 		if (v != -1 && (v < 1 || v > 255))
 			return fail(EINVAL);
-		tp->ip_ttl = (int16_t)v;
+		tp->ip_ttl = v < 0 ? 0 : (uint8_t)v; /* -1: the default, stored as 0 */
 		return 0;
 	case IP_RECVERR:
 		tp->ip_recverr = v != 0;
@@ -92,7 +92,7 @@ int tcp_ip_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t *len)
 	case IP_TOS:
 		return ip_put(val, len, tp->ip_tos);
 	case IP_TTL:
-		return ip_put(val, len, tp->ip_ttl < 0 ? st->cfg.ip_default_ttl : tp->ip_ttl);
+		return ip_put(val, len, tp->ip_ttl ? tp->ip_ttl : st->cfg.ip_default_ttl);
 	case IP_RECVERR:
 		return ip_put(val, len, tp->ip_recverr);
 	case IP_MTU_DISCOVER:

@@ -24,7 +24,8 @@ struct synack_stack;
 struct tcp_syn_opts {
 	uint16_t mss;                    /* the peer's MSS; 536 if it sent none */
 	uint8_t snd_wscale;              /* the peer's shift, clamped to 14 */
-	bool wscale_ok, sack_ok, ts_ok;
+	bool wscale_ok : 1, sack_ok : 1, ts_ok : 1; /* bits: 8 bytes in all, in every
+					  * socket and SYN-queue entry */
 	uint32_t ts_recent;              /* the peer's last TSval we took */
 };
 

@@ -73,7 +73,7 @@ static bool tcp_emit_ttl(struct synack_stack *st, struct tcp_sock *tp, const str
 static bool tcp_emit(struct synack_stack *st, struct tcp_sock *tp, const struct tcp_seg *seg,
 		     bool retrans)
 {
-	return tcp_emit_ttl(st, tp, seg, retrans, tp ? tp->ip_ttl : -1);
+	return tcp_emit_ttl(st, tp, seg, retrans, tp && tp->ip_ttl ? tp->ip_ttl : -1);
 }
 
 /* The window field for an offer of wnd bytes (RFC 7323 2.3). */
@@ -470,6 +470,11 @@ void tcp_emit_reply_ttl(struct synack_stack *st, const struct tcp_seg *seg, bool
 /* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; always at ISS. */
 void tcp_send_syn(struct tcp_sock *tp)
 {
+	tcp_send_syn_tfo(tp, NULL, NULL);
+}
+
+void tcp_send_syn_tfo(struct tcp_sock *tp, struct tcp_tfo_send *d, const struct tcp_opts *foc)
+{
 	struct synack_stack *st = tp->sk.st;
 	struct tcp_seg seg;
 	bool synack = tp->state == SYNACK_SYN_RECV;
@@ -495,14 +500,14 @@ void tcp_send_syn(struct tcp_sock *tp)
 	}
 	uint32_t syn_data = 0;
 	if (!synack && !retrans) { /* Fast Open: cookie and data (fastopen.c) */
-		tcp_fastopen_syn(tp, &seg.opt, &syn_data);
+		tcp_fastopen_syn(tp, d, &seg.opt, &syn_data);
 		if (syn_data) {
 			ring_peek(&tp->sndq, 0, st->scratch, syn_data);
 			seg.data = st->scratch;
 			seg.len = syn_data;
 		}
-	} else if (synack && !retrans) {
-		tcp_fastopen_synack_opts(tp, &seg.opt);
+	} else if (synack && !retrans && foc) {
+		tcp_fastopen_synack_opts(foc, &seg.opt);
 	}
 	if (retrans)
 		MIB_INC(st, TCP_SYN_RETRANS);

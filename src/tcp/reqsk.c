@@ -205,7 +205,7 @@ static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts
 	} else {
 		req->snt_synack = st->now;
 	}
-	tcp_emit_reply_ttl(st, &seg, retrans, req->lsn->ip_ttl); /* Linux ip_build_and_send_pkt */
+	tcp_emit_reply_ttl(st, &seg, retrans, req->lsn->ip_ttl ? req->lsn->ip_ttl : -1); /* Linux ip_build_and_send_pkt */
 }
 
 /* Linux reqsk_timer_handler: how many SYN-ACK timeouts this request may

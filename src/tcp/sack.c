@@ -7,7 +7,24 @@
  * and the out-of-order blocks newest first, as many as the option space
  * holds: 4, or 3 next to timestamps (RFC 2018 3).
  */
+#include <stdlib.h>
+
 #include "tcp/tcp.h"
+
+/* The blocks owed, allocated when the first is (an out-of-order arrival
+ * or a duplicate) and freed once an ACK carried the last: in-order
+ * connections never have one (tp->rsack). */
+struct tcp_sack_rcv {
+	struct tcp_sack_block recent[TCP_SACK_MAX]; /* nsack_recent of them */
+	struct tcp_sack_block dsack_blk;            /* while tp->dsack */
+};
+
+static struct tcp_sack_rcv *rsack_get(struct tcp_sock *tp)
+{
+	if (!tp->rsack)
+		tp->rsack = malloc(sizeof(*tp->rsack));
+	return tp->rsack;
+}
 
 static bool sack_on(const struct tcp_sock *tp)
 {
@@ -41,14 +58,14 @@ static void sack_refresh(struct tcp_sock *tp)
 {
 	unsigned n = 0;
 	for (unsigned i = 0; i < tp->nsack_recent; i++) {
-		struct tcp_sack_block b;
-		if (!ooo_range_of(tp, tp->sack_recent[i].start, &b))
+		struct tcp_sack_block b, *recent = tp->rsack->recent;
+		if (!ooo_range_of(tp, recent[i].start, &b))
 			continue;
 		bool dup = false;
 		for (unsigned j = 0; j < n; j++)
-			dup |= tp->sack_recent[j].start == b.start;
+			dup |= recent[j].start == b.start;
 		if (!dup)
-			tp->sack_recent[n++] = b;
+			recent[n++] = b;
 	}
 	tp->nsack_recent = (uint8_t)n;
 }
@@ -58,19 +75,20 @@ static void sack_refresh(struct tcp_sock *tp)
 static void sack_note_ooo(struct tcp_sock *tp, uint32_t seq)
 {
 	struct tcp_sack_block b;
-	if (!ooo_range_of(tp, seq, &b))
-		return;
+	if (!ooo_range_of(tp, seq, &b) || !rsack_get(tp))
+		return; /* out of memory: the ACK reports fewer blocks */
 	sack_refresh(tp);
+	struct tcp_sack_block *recent = tp->rsack->recent;
 	unsigned i = 0;
-	while (i < tp->nsack_recent && tp->sack_recent[i].start != b.start)
+	while (i < tp->nsack_recent && recent[i].start != b.start)
 		i++;
 	if (i == tp->nsack_recent && i == TCP_SACK_MAX)
 		i--; /* the oldest block falls off */
 	else if (i == tp->nsack_recent)
 		tp->nsack_recent++;
 	for (; i > 0; i--)
-		tp->sack_recent[i] = tp->sack_recent[i - 1];
-	tp->sack_recent[0] = b;
+		recent[i] = recent[i - 1];
+	recent[0] = b;
 }
 
 /* Linux tcp_dsack_set / tcp_dsack_extend: report [seq, end) as received
@@ -81,19 +99,22 @@ static void dsack_add(struct tcp_sock *tp, uint32_t seq, uint32_t end)
 		return;
 	if (tp->dsack) {
 		/* Extend the block owed (tcp_dsack_extend). */
-		if (seq_lt(seq, tp->dsack_blk.start))
-			tp->dsack_blk.start = seq;
-		if (seq_gt(end, tp->dsack_blk.end))
-			tp->dsack_blk.end = end;
+		struct tcp_sack_block *d = &tp->rsack->dsack_blk;
+		if (seq_lt(seq, d->start))
+			d->start = seq;
+		if (seq_gt(end, d->end))
+			d->end = end;
 		return;
 	}
+	if (!rsack_get(tp))
+		return; /* out of memory: no D-SACK */
 	if (seq_lt(seq, tp->rcv_nxt))
 		MIB_INC(tp->sk.st, TCP_DSACK_OLD_SENT);
 	else
 		MIB_INC(tp->sk.st, TCP_DSACK_OFO_SENT);
 	tp->dsack = true;
-	tp->dsack_blk.start = seq;
-	tp->dsack_blk.end = end;
+	tp->rsack->dsack_blk.start = seq;
+	tp->rsack->dsack_blk.end = end;
 }
 
 void tcp_dsack_old(struct tcp_sock *tp, uint32_t seq, uint32_t end)
@@ -156,11 +177,15 @@ void tcp_sack_put(struct tcp_sock *tp, struct tcp_opts *o)
 		return;
 	unsigned max = o->has_ts ? 3 : 4, n = 0;
 	if (tp->dsack) {
-		o->sack[n++] = tp->dsack_blk;
+		o->sack[n++] = tp->rsack->dsack_blk;
 		tp->dsack = false;
 	}
 	sack_refresh(tp);
 	for (unsigned i = 0; i < tp->nsack_recent && n < max; i++)
-		o->sack[n++] = tp->sack_recent[i];
+		o->sack[n++] = tp->rsack->recent[i];
 	o->nsack = (uint8_t)n;
+	if (!tp->nsack_recent) {
+		free(tp->rsack); /* nothing owed any more */
+		tp->rsack = NULL;
+	}
 }

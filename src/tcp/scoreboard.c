@@ -10,6 +10,8 @@
  * Linux tcp_time_to_recover); which holes are lost follows Linux's RACK
  * (lost_point). Retransmitted bytes are those below HighRxt.
  */
+#include <stdlib.h>
+
 #include "tcp/tcp.h"
 
 
@@ -57,6 +59,8 @@ static uint32_t sb_insert(struct tcp_sock *tp, uint32_t s, uint32_t e)
 		out[n++] = (struct tcp_sack_block){s, e};
 	if (n > TCP_SB_MAX)
 		n = TCP_SB_MAX;
+	if (!tp->sacked && !(tp->sacked = malloc(TCP_SB_MAX * sizeof(*tp->sacked))))
+		return 0; /* out of memory: as if the block had not come */
 	for (unsigned i = 0; i < n; i++)
 		tp->sacked[i] = out[i];
 	tp->nsacked = (uint8_t)n;
@@ -75,6 +79,10 @@ static void sb_prune(struct tcp_sock *tp)
 		tp->sacked[n++] = r;
 	}
 	tp->nsacked = (uint8_t)n;
+	if (!n) {
+		free(tp->sacked); /* SND.UNA passed every SACKed range */
+		tp->sacked = NULL;
+	}
 }
 
 /* Linux tcp_dsack_seen, for TCP_INFO's dsack_dups: a D-SACK reports

@@ -76,7 +76,11 @@ static int tcp_listen(struct sock *sk, int backlog)
 	if (!tp->lsn)
 		return fail(ENOBUFS);
 	tp->lsn->backlog = (int)b;
-	tcp_fastopen_listen(tp, backlog);
+	if (tcp_fastopen_listen(tp, backlog) < 0) {
+		free(tp->lsn);
+		tp->lsn = NULL;
+		return fail(ENOBUFS);
+	}
 	tcp_set_state(tp, SYNACK_LISTEN, "listen()");
 	return 0;
 }
@@ -140,9 +144,9 @@ static struct sock *tcp_accept(struct sock *sk, int *err)
 	return &c->sk;
 }
 
-static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+int tcp_connect_tfo(struct tcp_sock *tp, uint32_t addr, uint16_t port, struct tcp_tfo_send *d)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
+	struct sock *sk = &tp->sk;
 	struct synack_stack *st = sk->st;
 	switch (tp->state) {
 	case SYNACK_SYN_SENT:
@@ -213,8 +217,13 @@ static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
 	tcp_set_state(tp, SYNACK_SYN_SENT, "connect()");
 	if (tcp_fastopen_defer_connect(tp))
 		return 0; /* TCP_FASTOPEN_CONNECT: the SYN goes with the first write */
-	tcp_send_syn(tp);
+	tcp_send_syn_tfo(tp, d, NULL);
 	return fail(EINPROGRESS);
+}
+
+static int tcp_connect(struct sock *sk, uint32_t addr, uint16_t port)
+{
+	return tcp_connect_tfo(tcp_sk(sk), addr, port, NULL);
 }
 
 /*

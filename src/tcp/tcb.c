@@ -19,7 +19,6 @@ struct tcp_sock *tcp_sock_new(struct synack_stack *st)
 	tp->id = st->next_conn_id++;
 	tp->state = SYNACK_CLOSE;
 	tp->created = tp->state_since = st->now;
-	tp->ip_ttl = -1;       /* IP_TTL: net.ipv4.ip_default_ttl */
 	tp->ip_pmtudisc = 1;   /* IP_PMTUDISC_WANT (ip_no_pmtu_disc 0) */
 	tcp_init_buffers(tp);
 	tcp_rtt_init(tp);
@@ -170,6 +169,8 @@ void tcp_sock_free(struct tcp_sock *tp)
 	free(tp->eor);
 	free(tp->skbm);
 	free(tp->txl);
+	free(tp->sacked);
+	free(tp->rsack);
 	tcp_zc_free(tp);
 	if (tp->prev)
 		tp->prev->next = tp->next;

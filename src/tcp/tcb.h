@@ -56,42 +56,57 @@ struct tcp_txrec {
 struct tcp_listen;
 struct tcp_bind_bucket;
 struct tcp_req;
-struct zc_uarg;
-struct tcp_fastopen_ctx;
+struct tcp_zc;
+struct tcp_sack_rcv;
+struct tcp_fastopen_sock;
+
+/*
+ * Layout: the idle cost of a connection is mostly this struct (bench
+ * --idle), so flags are one-bit fields, small counts are as narrow as
+ * their bound (said where it is not obvious), each group keeps its wider
+ * members first, and what only some sockets use lives in side structures
+ * allocated at first use: Fast Open (tfo), MSG_ZEROCOPY (zc), a
+ * listener's queues (lsn), MSG_EOR marks, PSH marks and transmission
+ * records while data is unacknowledged.
+ */
+/* What rtx_timer is armed for. RTX_PROBE: the tail loss probe timer
+ * (tlp.c) holds the slot; RTX_REO: RACK's reordering timer (rack.c). */
+enum tcp_rtx_kind { RTX_NONE, RTX_RETRANS, RTX_PERSIST, RTX_PROBE, RTX_REO };
 
 struct tcp_sock {
 	struct sock sk;
 	uint64_t id;
-	int state;
 	synack_time_t created, state_since;
+	int state;
 
 	/* Addresses, host order. */
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
-	bool hashed, bound;
 
 	/* Table links. */
 	struct tcp_sock *hnext;          /* connection hash chain */
 	struct tcp_sock *bnext, **bpprev; /* owners of the port's bind bucket */
 	struct tcp_bind_bucket *bb;      /* the port held, NULL if none */
 	struct tcp_sock *lnext;          /* listener chain (LISTEN only) */
-	bool listen_hashed;
-	bool bind_locked;                /* bind() named the port: kept after CLOSE (Linux) */
 	struct tcp_sock *next, *prev;    /* every socket of the stack */
 
 	/* Listener side. */
 	struct tcp_listen *lsn;          /* set on a listener */
 	struct tcp_sock *parent;         /* listener of a not-yet-accepted child */
 	struct tcp_sock *qnext;          /* SYN or accept queue link */
-	bool in_accept_queue;
+
+	bool hashed : 1, bound : 1;
+	bool listen_hashed : 1;
+	bool bind_locked : 1;            /* bind() named the port: kept after CLOSE (Linux) */
+	bool in_accept_queue : 1;
+	bool orphan : 1;                 /* the application closed it; TCP finishes */
 	uint8_t defer_accept;            /* TCP_DEFER_ACCEPT as SYN-ACK timeouts (Linux) */
-	bool orphan;                     /* the application closed it; TCP finishes */
 
 	/* Send sequence space (RFC 9293 3.3.1). */
+	uint8_t snd_wscale, rcv_wscale;
 	uint32_t iss, snd_una, snd_nxt, snd_max;
 	uint32_t snd_sml;                /* end of the last segment below one MSS */
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_window;
-	uint8_t snd_wscale, rcv_wscale;
 	uint16_t mss;                    /* effective send MSS */
 	uint16_t advmss;                 /* MSS we advertise */
 	uint16_t user_mss;               /* TCP_MAXSEG, 0 = none */
@@ -105,8 +120,8 @@ struct tcp_sock {
 	/* Options the SYNs agreed (options.h): before the peer's SYN, what
 	 * ours offers. With timestamps every segment carries NOP NOP TS. */
 	struct tcp_syn_opts rx_opt;
-	uint32_t ts_offset;              /* our TSvals: 1 ms clock + this */
 	synack_time_t ts_recent_stamp;   /* when rx_opt.ts_recent was taken (PAWS) */
+	uint32_t ts_offset;              /* our TSvals: 1 ms clock + this */
 	uint32_t window_clamp;           /* largest window we will offer */
 	uint32_t rcv_wnd_init;           /* our first window (the SYN or SYN-ACK shows <= 65535 of it) */
 	uint32_t rcv_ssthresh;           /* the offer grows up to here (window.c, Linux rcv_ssthresh) */
@@ -125,53 +140,56 @@ struct tcp_sock {
 	synack_time_t rcv_rtt_time;
 	uint32_t rcvq_space, rcvq_seq;
 	synack_time_t rcvq_time;
-	bool fin_queued;                 /* application closed its sending side */
-	bool fin_sent;                   /* our FIN has a sequence number (fin_seq) */
 	uint32_t fin_seq;
-	bool fin_rcvd;                   /* peer's FIN is in order and consumed */
-	bool eof_read;                   /* the application has read that FIN */
-	bool ooo_fin;                    /* peer's FIN arrived out of order at ooo_fin_seq */
+	bool fin_queued : 1;             /* application closed its sending side */
+	bool fin_sent : 1;               /* our FIN has a sequence number (fin_seq) */
+	bool fin_rcvd : 1;               /* peer's FIN is in order and consumed */
+	bool eof_read : 1;               /* the application has read that FIN */
+	bool ooo_fin : 1;                /* peer's FIN arrived out of order at ooo_fin_seq */
+	bool dsack : 1;
 	/* Receiver SACK (sack.c): out-of-order blocks, most recent first
-	 * (Linux selective_acks), and a D-SACK block owed in the next ACK. */
-	struct tcp_sack_block sack_recent[TCP_SACK_MAX];
+	 * (Linux selective_acks), and whether a D-SACK block is owed in the
+	 * next ACK; the blocks are in rsack, allocated while any is owed. */
 	uint8_t nsack_recent;
-	bool dsack;
-	struct tcp_sack_block dsack_blk;
+	struct tcp_sack_rcv *rsack;
 	uint32_t ooo_fin_seq;
 
 	/* Retransmission (RFC 6298) and congestion control (RFC 5681/6582). */
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t min_rtt_us;
-	bool rtt_sampling;
 	uint32_t rtt_seq;
 	synack_time_t rtt_sent;
+	synack_time_t retrans_stamp;     /* first unacked transmission, 0 = none */
 	unsigned retransmits;            /* consecutive timeouts */
 	unsigned backoff;
-	synack_time_t retrans_stamp;     /* first unacked transmission, 0 = none */
 	unsigned total_retrans;
 	uint32_t cwnd, ssthresh;         /* segments */
 	uint32_t cwnd_cnt;               /* Linux snd_cwnd_cnt */
 	/* Congestion control (cc.h): the algorithm, whether TCP_CONGESTION
 	 * chose it (Linux icsk_ca_setsockopt), and its private state. */
 	const struct tcp_cc_ops *ca_ops;
-	bool ca_setsockopt;
 	uint64_t ca_priv[TCP_CA_PRIV_U64];
 	int32_t ca_rtt_us;               /* this ACK's RTT for pkts_acked, -1 = none */
 	/* Linux tcp_cwnd_validate (cc.c): was the cwnd the limit in the
 	 * last window, the most in flight then, and RFC 2861's use record. */
-	bool is_cwnd_limited;
 	uint32_t max_packets_out, cwnd_usage_seq, snd_cwnd_used;
 	synack_time_t snd_cwnd_stamp;
 	unsigned dupacks;
-	bool in_recovery;
 	uint32_t recover;
+	bool rtt_sampling : 1;
+	bool ca_setsockopt : 1;
+	bool is_cwnd_limited : 1;
+	bool in_recovery : 1;
+	bool sack_recovery : 1;          /* in_recovery entered by SACK */
+	bool sb_loss : 1;                /* timed out, until RECOVER is acked (Linux CA_Loss) */
+	bool rack_advanced : 1;          /* see RACK below */
+	bool xmit_refused : 1;           /* the device refused our last segment */
 	/* Sender SACK scoreboard (scoreboard.c): the SACKed ranges above
 	 * SND.UNA, sorted and disjoint (Linux's TCPCB_SACKED_ACKED marks),
 	 * RFC 6675 HighRxt and PRR's counts (RFC 6937, in segments). */
-	struct tcp_sack_block sacked[TCP_SB_MAX];
 	uint8_t nsacked;
-	bool sack_recovery;              /* in_recovery entered by SACK */
-	bool sb_loss;                    /* timed out, until RECOVER is acked (Linux CA_Loss) */
+	uint8_t rtx_kind;                /* enum tcp_rtx_kind: what rtx_timer is for */
+	struct tcp_sack_block *sacked;   /* TCP_SB_MAX entries while any range is SACKed */
 	uint32_t high_rxt;
 	uint32_t prr_delivered, prr_out, prior_cwnd;
 	/* Each unacknowledged segment's transmission (rack.c), from the
@@ -180,137 +198,130 @@ struct tcp_sock {
 	unsigned ntxl;
 	/* RACK (RFC 8985 6.2, Linux tp->rack): the most recently sent
 	 * segment delivered (its send time, end, and RTT), and whether it
-	 * moved since loss was last looked for. */
-	synack_time_t rack_xmit;
+	 * moved since loss was last looked for (rack_advanced). */
 	uint32_t rack_end, rack_rtt_us;
-	bool rack_advanced;
 	unsigned probes;                 /* zero-window or keepalive probes */
-	bool xmit_refused;               /* the device refused our last segment */
+	synack_time_t rack_xmit;
 	synack_time_t probes_tstamp;     /* first zero-window probe timeout, 0 = none */
 
 	/* ACK policy. */
-	bool ack_now;                    /* an ACK is owed at once */
-	bool ack_sched;                  /* in-order data or a FIN wants an ACK (tcp_ack_snd_check) */
-	bool delack_pending;
-	unsigned quickack;               /* quick ACKs left */
 	uint32_t ato_us;                 /* delayed-ACK timeout, adapts (ack.c) */
-	synack_time_t lrcvtime;          /* last in-order data (Linux icsk_ack.lrcvtime) */
-	bool ato_started;                /* data seen: ato adapts from here */
+	uint16_t last_seg_size;          /* Linux icsk_ack.last_seg_size */
+	uint8_t quickack;                /* quick ACKs left, at most TCP_MAX_QUICKACKS */
+	bool ack_now : 1;                /* an ACK is owed at once */
+	bool ack_sched : 1;              /* in-order data or a FIN wants an ACK (tcp_ack_snd_check) */
+	bool delack_pending : 1;
+	bool ato_started : 1;            /* data seen: ato adapts from here */
 	/* A short segment (PSH or tiny) arrived since the last ACK; twice
 	 * (Linux ICSK_ACK_PUSHED, PUSHED2): a read that drains the queue
 	 * then sends the owed ACK (tcp_cleanup_rbuf). */
-	bool ack_pushed, ack_pushed2;
-	uint16_t last_seg_size;          /* Linux icsk_ack.last_seg_size */
+	bool ack_pushed : 1, ack_pushed2 : 1;
+	/* Tail loss probe flags (see below). */
+	bool tlp_out : 1, tlp_retrans : 1;
+	synack_time_t lrcvtime;          /* last in-order data (Linux icsk_ack.lrcvtime) */
 
 	/* Timers: retransmit/persist, delayed ACK, keepalive/FIN-WAIT-2/TIME-WAIT. */
 	struct timer rtx_timer, delack_timer, keep_timer;
-	/* RTX_PROBE: the tail loss probe timer (tlp.c) holds the slot;
-	 * RTX_REO: RACK's reordering timer (rack.c). */
-	enum { RTX_NONE, RTX_RETRANS, RTX_PERSIST, RTX_PROBE, RTX_REO } rtx_kind;
 	/* Tail loss probe (RFC 8985 7, Linux tlp_high_seq): a probe is out
-	 * until SND.UNA reaches tlp_high_seq; tlp_rto_at is when the RTO the
-	 * probe stands in for would fire; tlp_armed_max is SND.MAX when the
-	 * PTO was armed (new data sent re-arms it, as tcp_write_xmit does),
-	 * tlp_tail_sent when that tail went out. */
-	bool tlp_out, tlp_retrans;
+	 * (tlp_out) until SND.UNA reaches tlp_high_seq; tlp_rto_at is when
+	 * the RTO the probe stands in for would fire; tlp_armed_max is
+	 * SND.MAX when the PTO was armed (new data sent re-arms it, as
+	 * tcp_write_xmit does), tlp_tail_sent when that tail went out. */
 	uint32_t tlp_high_seq, tlp_armed_max;
 	synack_time_t tlp_rto_at, tlp_tail_sent;
 
 	/* Options and errors. */
-	bool nodelay;
 	int soft_err;                    /* ICMP error seen, reported on timeout */
-	int syn_retries;                 /* TCP_SYNCNT, 0 = sysctl */
+	uint32_t dsack_dups;             /* segments D-SACKed by the peer (Linux tcp_dsack_seen) */
 	synack_time_t last_oow_ack;      /* last ACK for an out-of-window segment */
 	synack_time_t last_data_sent, last_data_recv, last_ack_recv;
-	uint64_t segs_in, segs_out, bytes_acked, bytes_received;
-	uint64_t data_segs_in, data_segs_out; /* segments with payload (TCP_INFO) */
+	uint64_t bytes_acked, bytes_received;
 	uint64_t bytes_sent, bytes_retrans;   /* payload sent, incl. / only resent */
-	uint32_t dsack_dups;             /* segments D-SACKed by the peer (Linux tcp_dsack_seen) */
+	/* Segment counts, 32 bits as Linux's tp->segs_in, segs_out,
+	 * data_segs_in, data_segs_out (and TCP_INFO's fields): they wrap alike. */
+	uint32_t segs_in, segs_out;
+	uint32_t data_segs_in, data_segs_out; /* segments with payload (TCP_INFO) */
+	uint32_t user_timeout_ms;        /* TCP_USER_TIMEOUT, 0 = retries2 rule */
+	uint32_t notsent_lowat;          /* TCP_NOTSENT_LOWAT, 0 = tcp_notsent_lowat */
+	/* TCP_KEEP*, 0 = the sysctl; setsockopt bounds them as Linux does:
+	 * idle and interval 1..32767 s (MAX_TCP_KEEPIDLE), count 1..127. */
+	int16_t keepidle, keepintvl;
+	int8_t keepcnt;
+	uint8_t syn_retries;             /* TCP_SYNCNT (1..127), 0 = sysctl */
+	int8_t linger2;                  /* TCP_LINGER2 seconds (capped at 120): 0 = tcp_fin_timeout, -1 = RST */
+	bool nodelay : 1;
+	bool connect_reported : 1;       /* EINPROGRESS outcome taken */
 	uint32_t reordering;             /* reordering assumed, in segments (Linux tp->reordering) */
 	uint32_t reord_seen;             /* times reordering was detected */
-	bool connect_reported;           /* EINPROGRESS outcome taken */
-	int linger2;                     /* TCP_LINGER2 seconds: 0 = tcp_fin_timeout, -1 = RST */
-
 	/* Send-side options (tcp(7), sockopt.c, output.c). A small tail is
 	 * held while corked (TCP_CORK, or MSG_MORE for the send that set
 	 * more); TCP_NODELAY pushes once past the cork (force_push), as
 	 * Linux's TCP_NAGLE_PUSH. */
-	bool cork, more, force_push;
-	bool pingpong;                   /* TCP_QUICKACK 0 (reads back 0) */
-	bool recv_inq;                   /* TCP_INQ */
+	bool cork : 1, more : 1, force_push : 1;
+	bool pingpong : 1;               /* TCP_QUICKACK 0 (reads back 0) */
+	bool recv_inq : 1;               /* TCP_INQ */
+	/* Linux's SOCK_NOSPACE: a write found the send buffer full. */
+	bool nospace : 1;
 	/* Linux's write-queue skbs as the wire sees them (push.c): each
 	 * unacknowledged buffer's end and PSH mark, oldest first; the last
 	 * ends at the queue's end. pushed_seq is Linux's tp->pushed_seq. */
 	struct tcp_skb_mark *skbm;       /* TCP_SKBM_MAX entries while data is unacked */
-	unsigned nskbm;
-	uint32_t pushed_seq;
 	/* MSG_EOR record ends still queued: no segment spans one (Linux never
 	 * appends to an skb marked EOR); oldest first. TCP_EOR_MAX entries,
 	 * allocated at the first MSG_EOR so other connections pay nothing. */
 	uint32_t *eor;
-	unsigned neor;
-	uint32_t user_timeout_ms;        /* TCP_USER_TIMEOUT, 0 = retries2 rule */
-	int keepidle, keepintvl, keepcnt;/* TCP_KEEP*, 0 = the sysctl */
-	uint32_t notsent_lowat;          /* TCP_NOTSENT_LOWAT, 0 = tcp_notsent_lowat */
-	/* MSG_ZEROCOPY (zerocopy.c): completion records oldest first, the
-	 * one of the send in progress, and the fragments of the last send
-	 * buffer (which starts at zc_buf_start; the last piece ended at
-	 * address zc_next_addr). */
-	struct zc_uarg *zc_head, *zc_tail, *zc_cur;
-	uint32_t zc_buf_start;
-	unsigned zc_frags;
-	uintptr_t zc_next_addr;
+	uint32_t pushed_seq;
+	uint8_t nskbm;                   /* at most TCP_SKBM_MAX */
+	uint8_t neor;                    /* at most TCP_EOR_MAX */
 	/* TCP_INFO's busy / rwnd-limited / sndbuf-limited clocks (chrono.c,
-	 * Linux chrono_type, chrono_start, chrono_stat) and Linux's
-	 * SOCK_NOSPACE: a write found the send buffer full. */
+	 * Linux chrono_type, chrono_start, chrono_stat). */
 	uint8_t chrono_type;
-	bool nospace;
+	uint8_t ecn_flags;
 	synack_time_t chrono_start;
 	uint64_t chrono_stat[3];
+	/* MSG_ZEROCOPY (zerocopy.c): completion records and the last send
+	 * buffer's fragments, from the first MSG_ZEROCOPY send on. */
+	struct tcp_zc *zc;
 
 	/* Fast Open, RFC 7413 (fastopen.c). */
-	bool sndq_after_syn;             /* data queued behind our unacked SYN: the
-					  * send queue starts at ISS+1, not SND.UNA */
-	bool tfo_child;                  /* a passive child Fast Open made */
-	bool tfo_pending;                /* ...still in SYN-RECEIVED, on tfo_lsn's TFO queue */
-	bool syn_data_acked;             /* TCPI_OPT_SYN_DATA */
-	bool fastopen_connect;           /* TCP_FASTOPEN_CONNECT */
-	bool fastopen_no_cookie;         /* TCP_FASTOPEN_NO_COOKIE */
-	bool defer_connect;              /* connect() done, the SYN waits for the first write */
-	bool syn_fastopen;               /* our SYN carried data or a cookie (request) */
-	bool syn_fastopen_exp;           /* ...in the experimental option */
+	struct tcp_fastopen_sock *tfo;   /* a listener's TFO queue size and keys, a
+					  * passive child's listener: at first use */
+	uint16_t tfo_syn_data;           /* bytes our SYN carried (below our MSS) */
 	uint8_t tfo_client_fail;         /* TCP_INFO fastopen_client_fail */
-	uint32_t tfo_syn_data;           /* bytes our SYN carried */
-	const void *tfo_buf;             /* during a Fast Open send: its data */
-	size_t tfo_buflen;
-	uint32_t tfo_copied;             /* ...and what the SYN took */
-	const struct tcp_opts *tfo_synack_foc; /* while create_child sends the SYN-ACK:
-					  * a cookie for it, NULL = none */
-	bool tfo_paused;                 /* active Fast Open paused (blackhole) at our SYN */
-	bool tfo_check_reset;            /* ...was paused before: a clean end resets that */
-	bool tfo_synack_ok;              /* the SYN-ACK acked all our Fast Open SYN */
-	bool tfo_write_pending;          /* a blocking Fast Open send waits to write the
+	bool sndq_after_syn : 1;         /* data queued behind our unacked SYN: the
+					  * send queue starts at ISS+1, not SND.UNA */
+	bool tfo_child : 1;              /* a passive child Fast Open made */
+	bool tfo_pending : 1;            /* ...still in SYN-RECEIVED, on its listener's TFO queue */
+	bool syn_data_acked : 1;         /* TCPI_OPT_SYN_DATA */
+	bool fastopen_connect : 1;       /* TCP_FASTOPEN_CONNECT */
+	bool fastopen_no_cookie : 1;     /* TCP_FASTOPEN_NO_COOKIE */
+	bool defer_connect : 1;          /* connect() done, the SYN waits for the first write */
+	bool syn_fastopen : 1;           /* our SYN carried data or a cookie (request) */
+	bool syn_fastopen_exp : 1;       /* ...in the experimental option */
+	bool tfo_paused : 1;             /* active Fast Open paused (blackhole) at our SYN */
+	bool tfo_check_reset : 1;        /* ...was paused before: a clean end resets that */
+	bool tfo_synack_ok : 1;          /* the SYN-ACK acked all our Fast Open SYN */
+	bool tfo_write_pending : 1;      /* a blocking Fast Open send waits to write the
 					  * rest (Linux sk_write_pending) */
-	struct tcp_sock *tfo_lsn;        /* listener whose TFO queue counts us */
-	int tfo_max_qlen;                /* listener: TCP_FASTOPEN (Linux fastopenq.max_qlen) */
-	unsigned tfo_qlen;               /* listener: Fast Open children in SYN-RECEIVED */
-	struct tcp_fastopen_ctx *tfo_ctx;/* listener: TCP_FASTOPEN_KEY, NULL = the sysctl's */
-
-	/* Classic ECN, RFC 3168 (ecn.c): Linux's ecn_flags, the CWR
-	 * congestion state (TCP_CA_CWR: one reduction per window, until
-	 * SND.UNA passes cwr_high, Linux high_seq) and TCP_INFO's
+	/* Classic ECN, RFC 3168 (ecn.c): Linux's ecn_flags (beside chrono_type),
+	 * the CWR congestion state (TCP_CA_CWR: one reduction per window,
+	 * until SND.UNA passes cwr_high, Linux high_seq) and TCP_INFO's
 	 * delivered_ce. ecn_ece_ack: the ACK being processed echoes CE. */
-	uint8_t ecn_flags;
-	bool ca_cwr, ecn_ece_ack;
+	bool ca_cwr : 1, ecn_ece_ack : 1;
+	/* IP-level options (ip_sockopt.c): IP_TOS (TCP owns its ECN bits),
+	 * IP_TTL (1..255 as Linux allows; 0: net.ipv4.ip_default_ttl),
+	 * IP_RECVERR, IP_MTU_DISCOVER. */
+	bool ip_recverr : 1;
+	uint8_t ip_tos;
+	uint8_t ip_pmtudisc;
+	uint8_t ip_ttl;
 	uint32_t cwr_high;
 	uint32_t delivered_ce;
-	/* IP-level options (ip_sockopt.c): IP_TOS (TCP owns its ECN bits),
-	 * IP_TTL (-1: net.ipv4.ip_default_ttl), IP_RECVERR, IP_MTU_DISCOVER. */
-	uint8_t ip_tos;
-	int16_t ip_ttl;
-	bool ip_recverr;
-	uint8_t ip_pmtudisc;
 };
+
+/* The narrow counts above hold their arrays' bounds. */
+_Static_assert(TCP_SKBM_MAX <= UINT8_MAX && TCP_EOR_MAX <= UINT8_MAX && TCP_SB_MAX <= UINT8_MAX,
+	       "nskbm, neor and nsacked are uint8_t");
 
 /* A listening socket's queues (LINUX-SEMANTICS 3). The SYN queue holds
  * request entries (reqsk.h), not sockets; the accept queue holds children
@@ -324,6 +335,7 @@ struct tcp_listen {
 	uint64_t last_overflow;          /* last SYN cookie sent (us); cookies checked 2 min */
 	bool overflowed;                 /* last_overflow is set */
 	bool synflood_warned;            /* one "possible SYN flooding" trace per listener */
+	unsigned tfo_qlen;               /* Fast Open children in SYN-RECEIVED (fastopen.c) */
 };
 
 static inline struct tcp_sock *tcp_sk(struct sock *sk) { return (struct tcp_sock *)sk; }

@@ -84,8 +84,9 @@ int tcp_defer_retrans_to_secs(uint8_t retrans);
 struct tcp_sock *tcp_req_child(struct tcp_req *req, const struct tcp_seg *syn);
 
 /* ---- fastopen.c: TCP Fast Open, RFC 7413, as Linux runs it ------------ */
-/* Server. listen(): tcp_fastopen 0x400 gives every listener a TFO queue. */
-void tcp_fastopen_listen(struct tcp_sock *lsn, int backlog);
+/* Server. listen(): tcp_fastopen 0x400 gives every listener a TFO queue;
+ * -1 if out of memory. */
+int tcp_fastopen_listen(struct tcp_sock *lsn, int backlog);
 /* A SYN with its request filled in: true if a Fast Open child took it
  * (the request is gone, the child sent the SYN-ACK and sits in the accept
  * queue); false: *foc is the cookie option the SYN-ACK carries, if any. */
@@ -103,17 +104,25 @@ int tcp_fastopen_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t 
 /* Client. connect(): true if the SYN waits for the first write
  * (TCP_FASTOPEN_CONNECT with a cookie); sets up the cookie request. */
 bool tcp_fastopen_defer_connect(struct tcp_sock *tp);
-/* Our SYN (not resent): add the cookie or request, and the data it may
- * carry (*len bytes of the send queue at ISS+1, 0 if none). */
-void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_opts *o, uint32_t *len);
+/* A Fast Open send in progress (tcp_fastopen_sendmsg down to our SYN):
+ * its data, and the bytes the SYN took. Lives on the caller's stack. */
+struct tcp_tfo_send {
+	const void *buf;
+	size_t len;
+	uint32_t copied;
+};
+/* Our SYN (not resent): add the cookie or request, and the data of d
+ * (NULL: none) it may carry (*len bytes of the send queue at ISS+1). */
+void tcp_fastopen_syn(struct tcp_sock *tp, struct tcp_tfo_send *d, struct tcp_opts *o,
+		      uint32_t *len);
 /* The SYN-ACK arrived (SND.UNA not yet moved): cache what it taught;
  * true if data our SYN carried must go again. */
 bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg);
 /* ...and once ESTABLISHED: take the SYN-ACK's data and FIN (Linux
  * tcp_fastopen_add_skb); others drop them (the peer sends them again). */
 void tcp_fastopen_synack_data(struct tcp_sock *tp, const struct tcp_seg *seg);
-/* A Fast Open child's first SYN-ACK: the cookie to give back, if any. */
-void tcp_fastopen_synack_opts(struct tcp_sock *tp, struct tcp_opts *o);
+/* A Fast Open child's first SYN-ACK: the cookie foc to give back. */
+void tcp_fastopen_synack_opts(const struct tcp_opts *foc, struct tcp_opts *o);
 /* Our SYN timed out: data it carried is dropped from the SYN (Linux
  * resends SYNs bare) and the loss remembered. */
 void tcp_fastopen_syn_timeout(struct tcp_sock *tp);
@@ -161,6 +170,9 @@ void tcp_init_buffers(struct tcp_sock *tp);
 void tcp_output(struct tcp_sock *tp);
 void tcp_send_ack(struct tcp_sock *tp);
 void tcp_send_syn(struct tcp_sock *tp);          /* SYN or SYN-ACK by state */
+/* ...the first SYN with a Fast Open send's data (d), or a Fast Open
+ * child's first SYN-ACK with a cookie (foc); NULL: none. */
+void tcp_send_syn_tfo(struct tcp_sock *tp, struct tcp_tfo_send *d, const struct tcp_opts *foc);
 void tcp_send_rst_abort(struct tcp_sock *tp);    /* RST for a connection we abort */
 /* The options of our SYN or SYN-ACK as tp would send them. */
 void tcp_syn_options_of(const struct tcp_sock *tp, struct tcp_opts *o);
@@ -501,6 +513,8 @@ int tcp_ip_getsockopt(struct tcp_sock *tp, int name, void *val, socklen_t *len);
 /* ---- socket.c: the socket operations of TCP ---------------------------- */
 extern const struct proto_ops tcp_proto_ops;
 struct sock *tcp_socket_create(struct synack_stack *st);
+/* connect(); d: a Fast Open send whose data the SYN may carry, or NULL. */
+int tcp_connect_tfo(struct tcp_sock *tp, uint32_t addr, uint16_t port, struct tcp_tfo_send *d);
 /* Append bytes as tcp_sendmsg does (TCP_NOTSENT_LOWAT or not); bytes taken. */
 uint32_t tcp_append_data(struct tcp_sock *tp, const void *buf, uint32_t n);
 /* A child reached ESTABLISHED: move it to its listener's accept queue. */

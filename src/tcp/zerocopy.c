@@ -27,6 +27,17 @@
 
 #define ZC_PAGE 4096u /* PAGE_SIZE: fragments never cross a page */
 
+/* A socket's MSG_ZEROCOPY state, allocated at its first MSG_ZEROCOPY
+ * send and freed with it (tp->zc): completion records oldest first, the
+ * one of the send in progress, and the fragments of the last send buffer
+ * (which starts at buf_start; the last piece ended at address next_addr). */
+struct tcp_zc {
+	struct zc_uarg *head, *tail, *cur;
+	uint32_t buf_start;
+	unsigned frags;
+	uintptr_t next_addr;
+};
+
 static uint32_t write_seq(const struct tcp_sock *tp)
 {
 	return tcp_sndq_seq(tp) + tp->sndq.len; /* ISS+1 based behind a Fast Open SYN */
@@ -34,9 +45,14 @@ static uint32_t write_seq(const struct tcp_sock *tp)
 
 int tcp_zc_begin(struct tcp_sock *tp)
 {
+	if (!tp->zc && !(tp->zc = calloc(1, sizeof(*tp->zc)))) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	struct tcp_zc *z = tp->zc;
 	/* The newest record may take this call while its data has not all
 	 * left: Linux extends the uarg of the unsent tail skb. */
-	struct zc_uarg *last = tp->zc_tail;
+	struct zc_uarg *last = z->tail;
 	if (last && (last->end != write_seq(tp) || !seq_gt(last->end, tp->snd_nxt)))
 		last = NULL;
 	struct zc_uarg *u = sock_zc_get(&tp->sk, last);
@@ -44,70 +60,77 @@ int tcp_zc_begin(struct tcp_sock *tp)
 		return -1;
 	if (u != last) {
 		u->end = write_seq(tp);
-		if (tp->zc_tail)
-			tp->zc_tail->next = u;
+		if (z->tail)
+			z->tail->next = u;
 		else
-			tp->zc_head = u;
-		tp->zc_tail = u;
+			z->head = u;
+		z->tail = u;
 	}
-	tp->zc_cur = u;
+	z->cur = u;
 	return 0;
 }
 
 void tcp_zc_end(struct tcp_sock *tp, bool took)
 {
 	int e = errno;
-	struct zc_uarg *u = tp->zc_cur;
-	tp->zc_cur = NULL;
+	struct tcp_zc *z = tp->zc;
+	struct zc_uarg *u = z ? z->cur : NULL;
 	if (!u)
 		return;
+	z->cur = NULL;
 	if (took) {
 		u->end = write_seq(tp);
 	} else if (sock_zc_abort(&tp->sk, u)) {
 		/* The call's new record held nothing: it is the tail. */
-		struct zc_uarg **pp = &tp->zc_head, *prev = NULL;
+		struct zc_uarg **pp = &z->head, *prev = NULL;
 		while (*pp != u) {
 			prev = *pp;
 			pp = &(*pp)->next;
 		}
 		*pp = NULL;
-		tp->zc_tail = prev;
+		z->tail = prev;
 	}
 	errno = e;
 }
 
 void tcp_zc_acked(struct tcp_sock *tp)
 {
-	for (unsigned guard = 0; tp->zc_head && guard < 1u << 20; guard++) {
-		struct zc_uarg *u = tp->zc_head;
-		if (u == tp->zc_cur || seq_gt(u->end, tp->snd_una))
+	struct tcp_zc *z = tp->zc;
+	for (unsigned guard = 0; z && z->head && guard < 1u << 20; guard++) {
+		struct zc_uarg *u = z->head;
+		if (u == z->cur || seq_gt(u->end, tp->snd_una))
 			return;
-		tp->zc_head = u->next;
-		if (!tp->zc_head)
-			tp->zc_tail = NULL;
+		z->head = u->next;
+		if (!z->head)
+			z->tail = NULL;
 		sock_zc_complete(&tp->sk, u);
 	}
 }
 
 void tcp_zc_purge(struct tcp_sock *tp)
 {
-	for (unsigned guard = 0; tp->zc_head && guard < 1u << 20; guard++) {
-		struct zc_uarg *u = tp->zc_head;
-		tp->zc_head = u->next;
+	struct tcp_zc *z = tp->zc;
+	if (!z)
+		return;
+	for (unsigned guard = 0; z->head && guard < 1u << 20; guard++) {
+		struct zc_uarg *u = z->head;
+		z->head = u->next;
 		sock_zc_complete(&tp->sk, u);
 	}
-	tp->zc_head = tp->zc_tail = NULL;
-	tp->zc_cur = NULL;
+	z->head = z->tail = NULL;
+	z->cur = NULL;
 }
 
 void tcp_zc_free(struct tcp_sock *tp)
 {
-	while (tp->zc_head) {
-		struct zc_uarg *u = tp->zc_head;
-		tp->zc_head = u->next;
+	struct tcp_zc *z = tp->zc;
+	while (z && z->head) {
+		struct zc_uarg *u = z->head;
+		z->head = u->next;
 		free(u);
 	}
-	tp->zc_tail = tp->zc_cur = NULL;
+	free(z);
+	tp->zc = NULL;
 	sock_errq_free(&tp->sk);
 }
 
@@ -132,6 +155,7 @@ static void zc_buffer_full(struct tcp_sock *tp)
  */
 uint32_t tcp_zc_append(struct tcp_sock *tp, const void *buf, uint32_t n)
 {
+	struct tcp_zc *z = tp->zc; /* tcp_zc_begin made it */
 	unsigned max = tp->sk.st->cfg.max_skb_frags > 0 ? (unsigned)tp->sk.st->cfg.max_skb_frags : 1;
 	uint32_t took = 0;
 	for (unsigned guard = 0; took < n && guard < 1u << 22; guard++) {
@@ -142,27 +166,27 @@ uint32_t tcp_zc_append(struct tcp_sock *tp, const void *buf, uint32_t n)
 		bool open = tcp_skb_tail_open(tp);
 		uint32_t start = tcp_skb_last_start(tp);
 		if (!open) {
-			tp->zc_frags = 0;
-		} else if (start != tp->zc_buf_start) {
-			tp->zc_frags = 1;
-			tp->zc_buf_start = start;
+			z->frags = 0;
+		} else if (start != z->buf_start) {
+			z->frags = 1;
+			z->buf_start = start;
 		}
-		bool joins = open && a == tp->zc_next_addr && a % ZC_PAGE != 0;
+		bool joins = open && a == z->next_addr && a % ZC_PAGE != 0;
 		if (!joins) {
-			if (tp->zc_frags >= max) {
+			if (z->frags >= max) {
 				zc_buffer_full(tp);
-				tp->zc_frags = 0;
+				z->frags = 0;
 			}
-			tp->zc_frags++;
+			z->frags++;
 		}
 		uint32_t got = tcp_append_data(tp, (const char *)buf + took, piece);
 		took += got;
-		tp->zc_next_addr = a + got;
+		z->next_addr = a + got;
 		/* A new buffer may have started in this piece (the size goal). */
 		start = tcp_skb_last_start(tp);
-		if (start != tp->zc_buf_start) {
-			tp->zc_buf_start = start;
-			tp->zc_frags = got ? 1 : 0;
+		if (start != z->buf_start) {
+			z->buf_start = start;
+			z->frags = got ? 1 : 0;
 		}
 		if (got < piece)
 			break;

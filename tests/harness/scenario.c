@@ -251,6 +251,26 @@ int fx_passive_established(struct scn *t, uint32_t *iss)
 	return fd;
 }
 
+int fx_passive_established_opts(struct scn *t, const struct tcp_opts *syn_opt, uint64_t ack_ms,
+				uint32_t *iss)
+{
+	int lfd = fx_listen(t);
+	uint64_t t0 = t->now / 1000;
+	scn_inject(t, t0, SEG(.flags = SYN, .seq = R_ISS, .opt = syn_opt));
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, TCP_SYN | TCP_ACK);
+	assert_int_equal(s.ack, R_ISS + 1);
+	struct tcp_opts ack = {.has_ts = syn_opt->has_ts, .tsval = syn_opt->tsval + 1,
+			       .tsecr = s.opt.tsval};
+	scn_inject(t, t0 + ack_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s.seq + 1, .opt = &ack));
+	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
+	assert_true(fd >= 0);
+	if (iss)
+		*iss = s.seq;
+	return fd;
+}
+
 void scn_connect(struct scn *t, int fd)
 {
 	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(R_PORT),

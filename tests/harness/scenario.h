@@ -131,6 +131,11 @@ uint32_t scn_expect_syn_(struct scn *t, bool synack, uint32_t ack, const char *f
 int fx_listen(struct scn *t);                       /* listening fd on L_PORT */
 int fx_passive_established(struct scn *t, uint32_t *iss);
 int fx_active_established(struct scn *t, uint32_t *iss);
+/* A passive connection whose SYN (now) carries syn_opt and whose final
+ * ACK comes ack_ms later; with timestamps in the SYN the ACK has TSval
+ * syn_opt->tsval + 1 and echoes the SYN-ACK's. Returns the accepted fd. */
+int fx_passive_established_opts(struct scn *t, const struct tcp_opts *syn_opt, uint64_t ack_ms,
+				uint32_t *iss);
 
 /* The state of the socket behind fd, or of the connection to the peer. */
 int scn_state(struct scn *t, int fd);

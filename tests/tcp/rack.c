@@ -34,16 +34,8 @@ static struct scn *scn_rack(void)
 /* A passive connection with SACK agreed, handshake RTT rtt_ms. */
 static int established(struct scn *t, uint32_t *iss, uint64_t rtt_ms)
 {
-	int lfd = fx_listen(t);
 	struct tcp_opts in = {.has_mss = true, .mss = MSS, .sack_ok = true};
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
-	struct tcp_seg s;
-	assert_true(scn_pop(t, &s, NULL));
-	*iss = s.seq;
-	scn_inject(t, rtt_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	return fd;
+	return fx_passive_established_opts(t, &in, rtt_ms, iss);
 }
 
 /* Our next segment: [from, from + n) (bytes after the ISN + 1) at ms. */

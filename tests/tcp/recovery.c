@@ -23,17 +23,8 @@ static struct tcp_info info_of(struct scn *t, int fd)
  * 1000; tcp_timestamps = 2 makes our TSval the 1 ms clock). */
 static int established(struct scn *t, uint32_t *iss, bool ts)
 {
-	int lfd = fx_listen(t);
 	struct tcp_opts in = {.has_mss = true, .mss = 1460, .has_ts = ts, .tsval = 1000};
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
-	struct tcp_seg s;
-	assert_true(scn_pop(t, &s, NULL));
-	*iss = s.seq;
-	struct tcp_opts ack = {.has_ts = ts, .tsval = 1001, .tsecr = s.opt.tsval};
-	scn_inject(t, 1, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 1, .opt = &ack));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	return fd;
+	return fx_passive_established_opts(t, &in, 1, iss);
 }
 
 static struct scn *new_ts2(void)

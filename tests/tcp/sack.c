@@ -19,18 +19,9 @@ static char payload[4096];
  * timestamps as asked (peer TSval 1000). */
 static int sack_established(struct scn *t, uint32_t *iss, bool sack, bool ts)
 {
-	int lfd = fx_listen(t);
 	struct tcp_opts in = {.has_mss = true, .mss = 1460, .sack_ok = sack, .has_ts = ts,
 			      .tsval = 1000};
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
-	struct tcp_seg s;
-	assert_true(scn_pop(t, &s, NULL));
-	*iss = s.seq;
-	struct tcp_opts ack = {.has_ts = ts, .tsval = 1001, .tsecr = s.opt.tsval};
-	scn_inject(t, 1, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 1, .opt = &ack));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	return fd;
+	return fx_passive_established_opts(t, &in, 1, iss);
 }
 
 /* The peer's data at offset off, n bytes (timestamps if ts). */

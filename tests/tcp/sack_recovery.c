@@ -45,16 +45,8 @@ static struct scn *scn_no_tlp(void)
  * 1 ms (RTO 201 ms). */
 static int sack_established(struct scn *t, uint32_t *iss)
 {
-	int lfd = fx_listen(t);
 	struct tcp_opts in = {.has_mss = true, .mss = MSS, .sack_ok = true};
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .opt = &in));
-	struct tcp_seg s;
-	assert_true(scn_pop(t, &s, NULL));
-	*iss = s.seq;
-	scn_inject(t, 1, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	return fd;
+	return fx_passive_established_opts(t, &in, 1, iss);
 }
 
 /* Our next segment is data [S(from), S(from) + n) at time ms. */
