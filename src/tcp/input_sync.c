@@ -64,7 +64,8 @@ static bool rst_at_fin_seq(const struct tcp_sock *tp, const struct tcp_seg *seg)
  * A SYN at IRS in SYN-RECEIVED is the peer's SYN again. A passive child
  * answers a bare one with its SYN-ACK again (Linux tcp_check_req); an
  * active socket in a simultaneous open takes the peer's SYN-ACK (no data,
- * acking SND.NXT) as the ACK of its SYN (Linux tcp_validate_incoming,
+ * acking all we sent: Linux's snd_nxt, our SND.MAX, which covers Fast
+ * Open SYN data) as the ACK of its SYN (Linux tcp_validate_incoming,
  * RFC 9293 figure 8). The sequence check would call both old.
  */
 /* A listener's child (accepted or not, for Fast Open), not a simultaneous open. */
@@ -81,7 +82,7 @@ static bool syn_recv_repeat(const struct tcp_sock *tp, const struct tcp_seg *seg
 	if (passive_child(tp))
 		return !(seg->flags & TCP_ACK);
 	return (seg->flags & TCP_ACK) && !(seg->flags & TCP_FIN) && seg->len == 0 &&
-	       seg->ack == tp->snd_nxt;
+	       seg->ack == tp->snd_max;
 }
 
 /*
@@ -208,7 +209,15 @@ static enum verdict check_syn(struct tcp_sock *tp, struct tcp_seg *seg)
 			tcp_send_syn(tp);
 			return V_DROP;
 		}
-		seg->flags &= (uint8_t)~TCP_SYN; /* simultaneous open: an ACK now */
+		/* Simultaneous open: an ACK now. Its SYN lies below RCV.NXT,
+		 * which Linux's tcp_data_queue treats as a duplicate once the
+		 * ACK made us ESTABLISHED: an ACK at once (DelayedACKLost,
+		 * quick ACKs) with a D-SACK of the SYN's number (RFC 2883). */
+		MIB_INC(tp->sk.st, DELAYED_ACK_LOST);
+		tcp_enter_quickack_mode(tp);
+		tcp_dsack_old(tp, seg->seq, seg->seq + 1);
+		tp->ack_now = true;
+		seg->flags &= (uint8_t)~TCP_SYN;
 		seg->seq++;
 		return V_CONTINUE;
 	}
