@@ -454,12 +454,13 @@ void tcp_emit_reply(struct synack_stack *st, const struct tcp_seg *seg, bool ret
 	tcp_emit(st, NULL, seg, retrans);
 }
 
-/* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; always at ISS. */
+/* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED (or while a Fast Open
+ * child's is unacked, tfo_pending); always at ISS. */
 void tcp_send_syn(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	struct tcp_seg seg;
-	bool synack = tp->state == SYNACK_SYN_RECV;
+	bool synack = tp->state == SYNACK_SYN_RECV || tp->tfo_pending;
 	bool retrans = tp->snd_max != tp->iss;
 	tcp_advertise_mss(tp); /* the path MTU may have dropped (pmtu.c) */
 	if (!synack && !retrans)
@@ -497,7 +498,9 @@ void tcp_send_syn(struct tcp_sock *tp)
 		tp->rtt_sent = st->now;
 	}
 	tcp_emit(st, tp, &seg, retrans);
-	tp->snd_nxt = tp->iss + 1 + syn_data;
+	/* A SYN-ACK resent leaves what a Fast Open child sent after it in
+	 * flight (Linux resends the request's SYN-ACK alone). */
+	tp->snd_nxt = synack ? seq_max(tp->snd_nxt, tp->iss + 1) : tp->iss + 1 + syn_data;
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	tcp_rearm_rtx(tp);
 }

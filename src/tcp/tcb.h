@@ -270,7 +270,8 @@ struct tcp_sock {
 	bool sndq_after_syn;             /* data queued behind our unacked SYN: the
 					  * send queue starts at ISS+1, not SND.UNA */
 	bool tfo_child;                  /* a passive child Fast Open made */
-	bool tfo_pending;                /* ...still in SYN-RECEIVED, on tfo_lsn's TFO queue */
+	bool tfo_pending;                /* ...its SYN-ACK unacked (any state; Linux
+					  * fastopen_rsk), on tfo_lsn's TFO queue */
 	bool syn_data_acked;             /* TCPI_OPT_SYN_DATA */
 	bool fastopen_connect;           /* TCP_FASTOPEN_CONNECT */
 	bool fastopen_no_cookie;         /* TCP_FASTOPEN_NO_COOKIE */
@@ -287,6 +288,8 @@ struct tcp_sock {
 	bool tfo_paused;                 /* active Fast Open paused (blackhole) at our SYN */
 	bool tfo_check_reset;            /* ...was paused before: a clean end resets that */
 	bool tfo_synack_ok;              /* the SYN-ACK acked all our Fast Open SYN */
+	bool tfo_rto_hold;               /* the RTO a child's SYN-ACK ACK restarted stands
+					  * (no loss probe) until more is sent (timer.c) */
 	bool tfo_write_pending;          /* a blocking Fast Open send waits to write the
 					  * rest (Linux sk_write_pending) */
 	struct tcp_sock *tfo_lsn;        /* listener whose TFO queue counts us */

@@ -3,9 +3,9 @@
  * runs it: a simultaneous open whose SYNs both carry data (Linux
  * tcp_rcv_synsent_state_process ignores the peer's SYN data; its SYN-ACK
  * then completes the open and its SYN is a duplicate, D-SACKed), and a
- * FIN in a Fast Open SYN (Linux tcp_fastopen_add_skb calls tcp_fin: the
- * child is in CLOSE-WAIT before its SYN-ACK is acked, and that SYN-ACK is
- * still retransmitted until it is).
+ * server's Fast Open child that closes before its SYN-ACK is acked (Linux
+ * keeps the request, fastopen_rsk, in FIN-WAIT-1: the SYN-ACK alone is
+ * retransmitted until it is acked). A SYN with FIN never makes a child.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -147,11 +147,216 @@ static void syn_recv__simultaneous_synack_short_of_syn_data__stays(void **state)
 	scn_free(t);
 }
 
+/* ---- A Fast Open child closing before its SYN-ACK is acked ---------- */
+
+/* Get the listener's cookie for R_ADDR with a request from port rport,
+ * then reset that request so its SYN-ACKs stay out of the way. */
+static void get_cookie(struct scn *t, uint16_t rport, uint8_t cookie[8])
+{
+	struct tcp_opts req = opts_tfo(NULL, 0);
+	scn_inject(t, t->now / 1000, SEG(.flags = SYN, .seq = R_ISS, .opt = &req, .sport = rport));
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN | ACK);
+	assert_int_equal(s.opt.tfo_len, 8);
+	memcpy(cookie, s.opt.tfo_cookie, 8);
+	scn_inject(t, t->now / 1000, SEG(.flags = RST, .seq = R_ISS + 1, .sport = rport));
+	scn_expect_none(t);
+}
+
+/* A listener; at 10 ms a SYN with a valid cookie and "hello" makes a
+ * child, accepted and read at once. Returns its fd; *iss our ISS. */
+static int tfo_child(struct scn *t, uint32_t *iss)
+{
+	int lfd = fx_listen(t);
+	uint8_t ck[8];
+	get_cookie(t, R_PORT + 1, ck);
+	struct tcp_opts o = opts_tfo(ck, 8);
+	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS, .opt = &o, .data = "hello"));
+	struct tcp_seg s;
+	assert_true(scn_pop(t, &s, NULL));
+	assert_int_equal(s.flags, SYN | ACK);
+	assert_int_equal(s.ack, R_ISS + 6);
+	scn_expect_none(t);
+	*iss = s.seq;
+	int fd = synack_accept(t->st, lfd, NULL, NULL);
+	assert_true(fd >= 0);
+	char b[16];
+	assert_int_equal(synack_recv(t->st, fd, b, sizeof(b), 0), 5);
+	return fd;
+}
+
+static void expect_synack_at(struct scn *t, uint64_t at_ms, uint32_t iss, uint32_t ack)
+{
+	struct tcp_seg s;
+	synack_time_t at;
+	assert_true(scn_pop(t, &s, &at));
+	assert_int_equal(at, (synack_time_t)at_ms * 1000);
+	assert_int_equal(s.flags, SYN | ACK);
+	assert_int_equal(s.seq, iss);
+	assert_int_equal(s.ack, ack);
+	assert_int_equal(s.len, 0);
+}
+
+static int sock_error(struct scn *t, int fd)
+{
+	int err = -1;
+	socklen_t len = sizeof(err);
+	assert_int_equal(synack_getsockopt(t->st, fd, SOL_SOCKET, SO_ERROR, &err, &len), 0);
+	return err;
+}
+
+/* Linux discards a SYN with FIN in LISTEN (tcp_rcv_state_process)
+ * before Fast Open looks at it: no child, no SYN-ACK, even with a valid
+ * cookie (so tcp_fastopen_add_skb's FIN case is never reached). */
+static void listen__syn_data_fin_valid_cookie__discarded(void **state)
+{
+	(void)state;
+	struct scn *t = tfo_scn();
+	int lfd = fx_listen(t);
+	uint8_t ck[8];
+	get_cookie(t, R_PORT + 1, ck);
+	struct tcp_opts o = opts_tfo(ck, 8);
+	scn_inject(t, 10, SEG(.flags = SYN | FIN, .seq = R_ISS, .opt = &o, .data = "hello"));
+	scn_expect_none(t);
+	assert_int_equal(synack_accept(t->st, lfd, NULL, NULL), -1);
+	assert_int_equal(errno, EAGAIN);
+	assert_int_equal(scn_counter(t, "TcpExtTCPFastOpenPassive"), 0);
+	scn_free(t);
+}
+
+/* close() before the SYN-ACK is acked: FIN-WAIT-1, and the FIN goes at
+ * once (a Fast Open child may send before the handshake ends), from
+ * ISS+1. The timer, still the SYN-ACK's, resends only the SYN-ACK (Linux
+ * keeps fastopen_rsk in FIN-WAIT-1: "before we receive ACK to our
+ * SYN-ACK don't retransmit anything else"). The ACK of the SYN-ACK alone
+ * leaves the FIN in flight, resent one RTO later (3 s: no RTT sample
+ * from a resent SYN-ACK; Linux tcp_rcv_synrecv_state_fastopen rearms);
+ * the ACK of the FIN then brings FIN-WAIT-2. */
+static void fin_wait1__synack_unacked__synack_resent_then_fin(void **state)
+{
+	(void)state;
+	struct scn *t = tfo_scn();
+	uint32_t iss;
+	int fd = tfo_child(t, &iss);
+	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
+	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 6, .any_wnd = true));
+	assert_int_equal(scn_state(t, fd), SYNACK_FIN_WAIT1);
+	scn_at(t, 1010);
+	expect_synack_at(t, 1010, iss, R_ISS + 6);
+	scn_expect_none(t);
+	assert_int_equal(scn_counter(t, "TcpExtTCPSynRetrans"), 1);
+
+	scn_inject(t, 1500, SEG(.flags = ACK, .seq = R_ISS + 6, .ack = iss + 1));
+	scn_expect_none(t);
+	assert_int_equal(scn_state(t, fd), SYNACK_FIN_WAIT1);
+	scn_at(t, 4499);
+	scn_expect_none(t);
+	scn_at(t, 4500);
+	scn_expect_at(t, 4500, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 6,
+				   .any_wnd = true));
+	scn_inject(t, 4600, SEG(.flags = ACK, .seq = R_ISS + 6, .ack = iss + 2));
+	assert_int_equal(scn_state(t, fd), SYNACK_FIN_WAIT2);
+	/* The peer's FIN, then: TIME-WAIT as usual. */
+	scn_inject(t, 4700, SEG(.flags = FIN | ACK, .seq = R_ISS + 6, .ack = iss + 2));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 7, .any_wnd = true));
+	scn_free(t);
+}
+
+/* One ACK covering the SYN-ACK and the FIN: FIN-WAIT-2 at once, and the
+ * send queue gave up no byte it did not hold (the SYN's number is not
+ * data). */
+static void fin_wait1__synack_and_fin_acked__fin_wait2(void **state)
+{
+	(void)state;
+	struct scn *t = tfo_scn();
+	uint32_t iss;
+	int fd = tfo_child(t, &iss);
+	assert_int_equal(synack_send(t->st, fd, "reply", 5, 0), 5);
+	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 6, .data = "reply",
+			  .any_wnd = true));
+	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
+	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 6, .ack = R_ISS + 6, .any_wnd = true));
+	scn_inject(t, 100, SEG(.flags = ACK, .seq = R_ISS + 6, .ack = iss + 7));
+	scn_expect_none(t);
+	assert_int_equal(scn_state(t, fd), SYNACK_FIN_WAIT2);
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	assert_int_equal(synack_getsockopt(t->st, fd, IPPROTO_TCP, TCP_INFO, &ti, &len), 0);
+	assert_int_equal(ti.tcpi_unacked, 0);
+	scn_at(t, 70000);
+	scn_expect_none(t);
+	scn_free(t);
+}
+
+/* The peer's SYN again while the SYN-ACK is unacked in FIN-WAIT-1: the
+ * SYN-ACK goes again (Linux tcp_check_req). Another SYN in the window
+ * draws a RST, but the child is not reset by it (tcp_check_req's
+ * embryonic reset spares a Fast Open child); TcpAttemptFails counts it.
+ * In SYN-RECEIVED the same holds. */
+static void fin_wait1__synack_unacked_syn_again__synack_other_syn_rst(void **state)
+{
+	(void)state;
+	struct scn *t = tfo_scn();
+	uint32_t iss;
+	int fd = tfo_child(t, &iss);
+	/* get_cookie's reset request counted once already. */
+	uint64_t fails = scn_counter(t, "TcpAttemptFails");
+	uint64_t embryonic = scn_counter(t, "TcpExtEmbryonicRsts");
+	scn_inject(t, 100, SEG(.flags = SYN, .seq = R_ISS + 300));
+	scn_expect(t, SEG(.flags = RST | ACK, .seq = 0, .ack = R_ISS + 301, .wnd = 0));
+	assert_int_equal(scn_state(t, fd), SYNACK_SYN_RECV);
+	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
+	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 6, .any_wnd = true));
+	scn_inject(t, 200, SEG(.flags = SYN, .seq = R_ISS, .data = "hello"));
+	expect_synack_at(t, 200, iss, R_ISS + 6);
+	scn_expect_none(t);
+	scn_inject(t, 300, SEG(.flags = SYN, .seq = R_ISS + 100));
+	scn_expect(t, SEG(.flags = RST | ACK, .seq = 0, .ack = R_ISS + 101, .wnd = 0));
+	assert_int_equal(scn_counter(t, "TcpAttemptFails"), fails + 2);
+	assert_int_equal(scn_counter(t, "TcpExtEmbryonicRsts"), embryonic);
+	assert_int_equal(scn_state(t, fd), SYNACK_FIN_WAIT1);
+	scn_free(t);
+}
+
+/* Never acked: SYN-ACKs at 1, 3, 7, 15, 31 and 63 s (a Fast Open child
+ * gets one retry more than tcp_synack_retries), then at 127 s the child
+ * ends with ETIMEDOUT (Linux tcp_fastopen_synack_timer, tcp_write_err:
+ * TCPAbortOnTimeout), here after shutdown(SHUT_WR) in FIN-WAIT-1. */
+static void fin_wait1__synack_never_acked__etimedout_at_127s(void **state)
+{
+	(void)state;
+	struct scn *t = tfo_scn();
+	uint32_t iss;
+	int fd = tfo_child(t, &iss);
+	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
+	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 6, .any_wnd = true));
+	static const uint64_t at_ms[] = {1010, 3010, 7010, 15010, 31010, 63010};
+	for (size_t i = 0; i < sizeof(at_ms) / sizeof(at_ms[0]); i++) {
+		scn_at(t, at_ms[i]);
+		expect_synack_at(t, at_ms[i], iss, R_ISS + 6);
+		scn_expect_none(t);
+	}
+	scn_at(t, 127009);
+	assert_int_equal(scn_state(t, fd), SYNACK_FIN_WAIT1);
+	scn_at(t, 127010);
+	scn_expect_none(t);
+	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
+	assert_int_equal(sock_error(t, fd), ETIMEDOUT);
+	assert_int_equal(scn_counter(t, "TcpExtTCPAbortOnTimeout"), 1);
+	scn_free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(syn_sent__simultaneous_fast_open__synack_dsacked),
 		cmocka_unit_test(syn_recv__simultaneous_synack_short_of_syn_data__stays),
+		cmocka_unit_test(listen__syn_data_fin_valid_cookie__discarded),
+		cmocka_unit_test(fin_wait1__synack_unacked__synack_resent_then_fin),
+		cmocka_unit_test(fin_wait1__synack_and_fin_acked__fin_wait2),
+		cmocka_unit_test(fin_wait1__synack_unacked_syn_again__synack_other_syn_rst),
+		cmocka_unit_test(fin_wait1__synack_never_acked__etimedout_at_127s),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
