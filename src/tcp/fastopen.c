@@ -124,7 +124,7 @@ int tcp_fastopen_listen(struct tcp_sock *lsn, int backlog)
 
 /* Linux tcp_fastopen_queue_check: a TFO queue, and room in it. (Linux
  * also keeps reset children counted for a while, rskq_rst_head; here a
- * child leaves the queue when it leaves SYN-RECEIVED.) */
+ * child leaves the queue when its SYN-ACK is acked or it closes.) */
 static bool queue_check(struct tcp_sock *lsn)
 {
 	if (max_qlen(lsn) == 0)
@@ -138,7 +138,11 @@ static bool queue_check(struct tcp_sock *lsn)
 
 /* Linux tcp_fastopen_create_child: the request becomes a full socket in
  * SYN-RECEIVED that holds the SYN's data, sends the SYN-ACK (acking the
- * data) and goes straight to the accept queue. */
+ * data) and goes straight to the accept queue. (tcp_fastopen_add_skb
+ * would take a FIN too, but LISTEN discards a SYN with FIN before Fast
+ * Open sees it: tcp_in_listen.) Until the SYN-ACK is acked (tfo_pending)
+ * the child's retransmission timer resends only it, whatever state a
+ * close() moves the child to. */
 static struct tcp_sock *create_child(struct tcp_sock *lsn, const struct tcp_seg *seg,
 				     struct tcp_req *req, const struct tcp_opts *foc)
 {

@@ -64,7 +64,8 @@ static bool rst_at_fin_seq(const struct tcp_sock *tp, const struct tcp_seg *seg)
  * A SYN at IRS in SYN-RECEIVED is the peer's SYN again. A passive child
  * answers a bare one with its SYN-ACK again (Linux tcp_check_req); an
  * active socket in a simultaneous open takes the peer's SYN-ACK (no data,
- * acking SND.NXT) as the ACK of its SYN (Linux tcp_validate_incoming,
+ * acking all we sent: Linux's snd_nxt, our SND.MAX, which covers Fast
+ * Open SYN data) as the ACK of its SYN (Linux tcp_validate_incoming,
  * RFC 9293 figure 8). The sequence check would call both old.
  */
 /* A listener's child (accepted or not, for Fast Open), not a simultaneous open. */
@@ -73,15 +74,23 @@ static bool passive_child(const struct tcp_sock *tp)
 	return tp->parent || tp->tfo_child;
 }
 
+/* Our SYN-ACK is unacknowledged: SYN-RECEIVED, or a Fast Open child that
+ * close() or shutdown() moved to FIN-WAIT-1 before the ACK came (Linux
+ * keeps tp->fastopen_rsk there; tfo_pending holds in any state). */
+static bool synack_unacked(const struct tcp_sock *tp)
+{
+	return tp->state == SYNACK_SYN_RECV || tp->tfo_pending;
+}
+
 static bool syn_recv_repeat(const struct tcp_sock *tp, const struct tcp_seg *seg)
 {
-	if (tp->state != SYNACK_SYN_RECV || seg->seq != tp->irs ||
+	if (!synack_unacked(tp) || seg->seq != tp->irs ||
 	    (seg->flags & (TCP_SYN | TCP_RST)) != TCP_SYN)
 		return false;
 	if (passive_child(tp))
 		return !(seg->flags & TCP_ACK);
 	return (seg->flags & TCP_ACK) && !(seg->flags & TCP_FIN) && seg->len == 0 &&
-	       seg->ack == tp->snd_nxt;
+	       seg->ack == tp->snd_max;
 }
 
 /*
@@ -178,7 +187,10 @@ static enum verdict check_rst(struct tcp_sock *tp, const struct tcp_seg *seg)
 	if (!(seg->flags & TCP_RST))
 		return V_CONTINUE;
 	bool embryonic = tp->state == SYNACK_SYN_RECV && tp->parent && !tp->tfo_child;
-	if (seg->seq != tp->rcv_nxt && !rst_at_fin_seq(tp, seg) && !embryonic) {
+	/* Linux tcp_check_req: while a Fast Open child's SYN-ACK is
+	 * unacked, any RST in the window resets it, unchallenged. */
+	if (seg->seq != tp->rcv_nxt && !rst_at_fin_seq(tp, seg) && !embryonic &&
+	    !tp->tfo_pending) {
 		challenge_ack(tp);
 		return V_DROP;
 	}
@@ -208,9 +220,25 @@ static enum verdict check_syn(struct tcp_sock *tp, struct tcp_seg *seg)
 			tcp_send_syn(tp);
 			return V_DROP;
 		}
-		seg->flags &= (uint8_t)~TCP_SYN; /* simultaneous open: an ACK now */
+		/* Simultaneous open: an ACK now. Its SYN lies below RCV.NXT,
+		 * which Linux's tcp_data_queue treats as a duplicate once the
+		 * ACK made us ESTABLISHED: an ACK at once (DelayedACKLost,
+		 * quick ACKs) with a D-SACK of the SYN's number (RFC 2883). */
+		MIB_INC(tp->sk.st, DELAYED_ACK_LOST);
+		tcp_enter_quickack_mode(tp);
+		tcp_dsack_old(tp, seg->seq, seg->seq + 1);
+		tp->ack_now = true;
+		seg->flags &= (uint8_t)~TCP_SYN;
 		seg->seq++;
 		return V_CONTINUE;
+	}
+	if (tp->tfo_pending) {
+		/* Linux tcp_check_req's embryonic reset for Fast Open: the
+		 * SYN gets a RST, but the child, maybe accepted already, is
+		 * not reset by an unproven segment. */
+		MIB_INC(tp->sk.st, TCP_ATTEMPT_FAILS);
+		tcp_send_rst_reply(tp->sk.st, seg);
+		return V_DROP;
 	}
 	if (tp->state == SYNACK_SYN_RECV && passive_child(tp)) {
 		tcp_send_rst_reply(tp->sk.st, seg);
@@ -223,10 +251,19 @@ static enum verdict check_syn(struct tcp_sock *tp, struct tcp_seg *seg)
 	return V_DROP;
 }
 
-/* SYN-RECEIVED → ESTABLISHED once our SYN is acked (3.10.7.4 fifth). */
+/*
+ * Our SYN is acked (3.10.7.4 fifth): SYN-RECEIVED → ESTABLISHED. A Fast
+ * Open child that close() moved on before the ACK stays in its state
+ * (FIN-WAIT-1) and only leaves the TFO queue; its retransmission timer, the
+ * SYN-ACK's until now, restarts for any data or FIN in flight (Linux
+ * tcp_rcv_synrecv_state_fastopen). There an unacceptable ACK is left to
+ * the usual checks (Linux sends a RST only from SYN-RECEIVED).
+ */
 static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 {
 	if (!seq_gt(seg->ack, tp->snd_una) || seq_gt(seg->ack, tp->snd_max)) {
+		if (tp->state != SYNACK_SYN_RECV)
+			return V_CONTINUE;
 		tcp_send_rst_reply(tp->sk.st, seg);
 		DROP(tp->sk.st, TCP_BAD_ACK_DROP, "syn-recv: unacceptable ACK (RST sent)");
 		return V_DROP;
@@ -244,10 +281,21 @@ static enum verdict ack_syn_recv(struct tcp_sock *tp, const struct tcp_seg *seg)
 	tp->snd_wl2 = seg->ack;
 	tp->retransmits = 0;
 	tp->retrans_stamp = 0;
+	bool tfo = tp->tfo_pending;
+	if (tfo)
+		tcp_fastopen_child_done(tp);
+	if (tp->state != SYNACK_SYN_RECV) {
+		tcp_fastopen_rearm(tp);
+		return V_CONTINUE;
+	}
 	tcp_timers_stop(tp);
 	tcp_set_state(tp, SYNACK_ESTABLISHED, "ACK of SYN received");
 	if (tp->tfo_child) {
-		tcp_rearm_rtx(tp); /* a Fast Open child began at its SYN (fastopen.c) */
+		/* A Fast Open child began at its SYN (fastopen.c). */
+		if (tfo)
+			tcp_fastopen_rearm(tp);
+		else
+			tcp_rearm_rtx(tp);
 		return V_CONTINUE;
 	}
 	tcp_established_init(tp);
@@ -328,7 +376,7 @@ static enum verdict check_ack(struct tcp_sock *tp, const struct tcp_seg *seg)
 		DROP(st, TCP_IN_ERRS, "segment without ACK");
 		return V_DROP;
 	}
-	if (tp->state == SYNACK_SYN_RECV) {
+	if (synack_unacked(tp)) {
 		enum verdict v = ack_syn_recv(tp, seg);
 		if (v != V_CONTINUE)
 			return v;

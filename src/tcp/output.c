@@ -467,7 +467,8 @@ void tcp_emit_reply_ttl(struct synack_stack *st, const struct tcp_seg *seg, bool
 	tcp_emit_ttl(st, NULL, seg, retrans, ttl);
 }
 
-/* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED; always at ISS. */
+/* SYN in SYN-SENT, SYN-ACK in SYN-RECEIVED (or while a Fast Open
+ * child's is unacked, tfo_pending); always at ISS. */
 void tcp_send_syn(struct tcp_sock *tp)
 {
 	tcp_send_syn_tfo(tp, NULL, NULL);
@@ -477,7 +478,7 @@ void tcp_send_syn_tfo(struct tcp_sock *tp, struct tcp_tfo_send *d, const struct 
 {
 	struct synack_stack *st = tp->sk.st;
 	struct tcp_seg seg;
-	bool synack = tp->state == SYNACK_SYN_RECV;
+	bool synack = tp->state == SYNACK_SYN_RECV || tp->tfo_pending;
 	bool retrans = tp->snd_max != tp->iss;
 	tcp_advertise_mss(tp); /* the path MTU may have dropped (pmtu.c) */
 	if (!synack && !retrans)
@@ -519,7 +520,9 @@ void tcp_send_syn_tfo(struct tcp_sock *tp, struct tcp_tfo_send *d, const struct 
 		tp->rtt_sent = st->now;
 	}
 	tcp_emit(st, tp, &seg, retrans);
-	tp->snd_nxt = tp->iss + 1 + syn_data;
+	/* A SYN-ACK resent leaves what a Fast Open child sent after it in
+	 * flight (Linux resends the request's SYN-ACK alone). */
+	tp->snd_nxt = synack ? seq_max(tp->snd_nxt, tp->iss + 1) : tp->iss + 1 + syn_data;
 	tp->snd_max = seq_max(tp->snd_max, tp->snd_nxt);
 	tcp_rearm_rtx(tp);
 }

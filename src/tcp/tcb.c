@@ -107,8 +107,8 @@ void tcp_set_state(struct tcp_sock *tp, int state, const char *why)
 	/* TcpExtTW counts timewait entries (timewait.c), not this move. */
 	if (old == SYNACK_LISTEN)
 		tcp_listen_unhash(st, tp);
-	if (tp->tfo_pending)
-		tcp_fastopen_child_done(tp); /* leaves SYN-RECEIVED: off the TFO queue */
+	if (tp->tfo_pending && state == SYNACK_CLOSE)
+		tcp_fastopen_child_done(tp); /* gone with its SYN-ACK unacked: off the TFO queue */
 	tp->state = state;
 	if (state == SYNACK_LISTEN)
 		tcp_listen_hash(st, tp);

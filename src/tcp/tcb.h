@@ -251,6 +251,7 @@ struct tcp_sock {
 	int8_t linger2;                  /* TCP_LINGER2 seconds (capped at 120): 0 = tcp_fin_timeout, -1 = RST */
 	bool nodelay : 1;
 	bool connect_reported : 1;       /* EINPROGRESS outcome taken */
+	bool ip_recverr : 1;             /* IP_RECVERR (ip_sockopt.c) */
 	uint32_t reordering;             /* reordering assumed, in segments (Linux tp->reordering) */
 	uint32_t reord_seen;             /* times reordering was detected */
 	/* Send-side options (tcp(7), sockopt.c, output.c). A small tail is
@@ -291,7 +292,8 @@ struct tcp_sock {
 	bool sndq_after_syn : 1;         /* data queued behind our unacked SYN: the
 					  * send queue starts at ISS+1, not SND.UNA */
 	bool tfo_child : 1;              /* a passive child Fast Open made */
-	bool tfo_pending : 1;            /* ...still in SYN-RECEIVED, on its listener's TFO queue */
+	bool tfo_pending : 1;            /* ...its SYN-ACK unacked (any state; Linux
+					  * fastopen_rsk), on its listener's TFO queue */
 	bool syn_data_acked : 1;         /* TCPI_OPT_SYN_DATA */
 	bool fastopen_connect : 1;       /* TCP_FASTOPEN_CONNECT */
 	bool fastopen_no_cookie : 1;     /* TCP_FASTOPEN_NO_COOKIE */
@@ -301,6 +303,8 @@ struct tcp_sock {
 	bool tfo_paused : 1;             /* active Fast Open paused (blackhole) at our SYN */
 	bool tfo_check_reset : 1;        /* ...was paused before: a clean end resets that */
 	bool tfo_synack_ok : 1;          /* the SYN-ACK acked all our Fast Open SYN */
+	bool tfo_rto_hold : 1;           /* the RTO a child's SYN-ACK ACK restarted stands
+					  * (no loss probe) until more is sent (timer.c) */
 	bool tfo_write_pending : 1;      /* a blocking Fast Open send waits to write the
 					  * rest (Linux sk_write_pending) */
 	/* Classic ECN, RFC 3168 (ecn.c): Linux's ecn_flags (beside chrono_type),
@@ -310,8 +314,7 @@ struct tcp_sock {
 	bool ca_cwr : 1, ecn_ece_ack : 1;
 	/* IP-level options (ip_sockopt.c): IP_TOS (TCP owns its ECN bits),
 	 * IP_TTL (1..255 as Linux allows; 0: net.ipv4.ip_default_ttl),
-	 * IP_RECVERR, IP_MTU_DISCOVER. */
-	bool ip_recverr : 1;
+	 * IP_RECVERR (ip_recverr, beside connect_reported), IP_MTU_DISCOVER. */
 	uint8_t ip_tos;
 	uint8_t ip_pmtudisc;
 	uint8_t ip_ttl;

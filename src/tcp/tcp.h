@@ -384,6 +384,10 @@ void tcp_timers_stop(struct tcp_sock *tp);
 void tcp_rearm_rtx(struct tcp_sock *tp);
 /* Arm the retransmission slot delay µs from now for tp->rtx_kind. */
 void tcp_rtx_arm(struct tcp_sock *tp, synack_time_t delay);
+/* A Fast Open child's SYN-ACK is acked: its timer, the SYN-ACK's until
+ * now, restarts as the RTO for what is in flight, no loss probe (Linux
+ * tcp_rcv_synrecv_state_fastopen's tcp_rearm_rto). */
+void tcp_fastopen_rearm(struct tcp_sock *tp);
 
 /* ---- tlp.c: tail loss probe (RFC 8985 7) ------------------------------- */
 /* With data in flight: true if this decides the timer slot (a PTO, kind

@@ -103,12 +103,20 @@ static enum rtx_next syn_sent_timeout(struct tcp_sock *tp)
 	return RTX_REARM;
 }
 
-/* SYN-RECEIVED: SYN-ACKs at 1, 3, 7, 15, 31 s; the child expires at 63 s. */
+/* Our SYN-ACK unacked: SYN-ACKs at 1, 3, 7, 15, 31 s, expiry at 63 s. A
+ * Fast Open child (in SYN-RECEIVED, or FIN-WAIT-1 after a close())
+ * resends nothing else meanwhile and gets one retry more,
+ * or TCP_SYNCNT's count: ETIMEDOUT at 127 s, TCPAbortOnTimeout (Linux
+ * tcp_fastopen_synack_timer, tcp_write_err). */
 static bool syn_recv_timeout(struct tcp_sock *tp)
 {
 	struct synack_stack *st = tp->sk.st;
 	unsigned limit = (unsigned)st->cfg.tcp_synack_retries;
+	if (tp->tfo_pending)
+		limit = tp->syn_retries ? (unsigned)tp->syn_retries : limit + 1;
 	if (tp->retransmits >= limit) {
+		if (tp->tfo_pending)
+			MIB_INC(st, TCP_ABORT_ON_TIMEOUT);
 		tcp_done(tp, timeout_errno(tp), "SYN-ACK retransmissions exhausted");
 		return false;
 	}
@@ -265,7 +273,7 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 		next = persist_timeout(tp);
 	} else {
 		MIB_INC(st, TCP_TIMEOUTS);
-		switch (tp->state) {
+		switch (tp->tfo_pending ? SYNACK_SYN_RECV : tp->state) {
 		case SYNACK_SYN_SENT:
 			next = syn_sent_timeout(tp);
 			break;
@@ -281,6 +289,20 @@ static void rtx_fire(struct timer *t, uint64_t now_ms)
 		tp->rtx_kind = RTX_NONE;
 		tcp_rearm_rtx(tp);
 	}
+}
+
+void tcp_fastopen_rearm(struct tcp_sock *tp)
+{
+	timer_cancel(&tp->sk.st->wheel, &tp->rtx_timer);
+	tp->rtx_kind = RTX_NONE;
+	if (tp->snd_max == tp->snd_una) {
+		tcp_rearm_rtx(tp);
+		return;
+	}
+	tp->rtx_kind = RTX_RETRANS;
+	arm_us(tp, &tp->rtx_timer, rto_clamped(tp));
+	tp->tlp_armed_max = tp->snd_max;
+	tp->tfo_rto_hold = true;
 }
 
 /* Linux tcp_clamp_probe0_to_user_timeout: with TCP_USER_TIMEOUT, the
@@ -307,7 +329,17 @@ void tcp_rearm_rtx(struct tcp_sock *tp)
 		synack_time_t pto = 0;
 		if (tp->rtx_kind == RTX_REO && timer_armed(&tp->rtx_timer))
 			return; /* RACK's reordering timer holds the slot */
-		if (tcp_tlp_schedule(tp, rto_clamped(tp), &pto)) {
+		/* The RTO tcp_fastopen_rearm armed stands until more is sent
+		 * (Linux schedules a probe only when new data leaves). */
+		if (tp->tfo_rto_hold) {
+			if (tp->rtx_kind == RTX_RETRANS && timer_armed(&tp->rtx_timer) &&
+			    tp->tlp_armed_max == tp->snd_max)
+				return;
+			tp->tfo_rto_hold = false;
+		}
+		/* A Fast Open child's unacked SYN-ACK keeps the slot (Linux
+		 * tcp_rearm_rto stays put while fastopen_rsk is set). */
+		if (!tp->tfo_pending && tcp_tlp_schedule(tp, rto_clamped(tp), &pto)) {
 			if (pto)
 				arm_us(tp, &tp->rtx_timer, pto);
 			return;

@@ -271,17 +271,21 @@ static void syn_sent__syn__syn_recv_and_synack(void **state)
 
 /* The peer's SYN-ACK (its SYN again, acking ours) completes the open.
  * Linux (tcp_validate_incoming, since 6.11) lets this one SYN through in
- * SYN-RECEIVED instead of answering with a challenge ACK, and sends
- * nothing back. */
+ * SYN-RECEIVED instead of answering with a challenge ACK; its SYN, below
+ * RCV.NXT, is then a duplicate to tcp_data_queue: an ACK at once
+ * (DelayedACKLost; no SACK agreed here, so no D-SACK). */
 static void syn_sent__simultaneous_open__synack_established(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd;
 	uint32_t iss = simultaneous_syn(t, &fd);
 	scn_inject(t, 20, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = iss + 1, .mss = 1460));
+	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 1, .any_wnd = true));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
 	assert_int_equal(scn_counter(t, "TcpExtTCPSYNChallenge"), 0);
+	assert_int_equal(scn_counter(t, "TcpExtDelayedACKLost"), 1);
+	assert_int_equal(scn_counter(t, "TcpExtTCPDSACKOldSent"), 0);
 	assert_int_equal(connect_again(t, fd), 0);
 	assert_int_equal(synack_send(t->st, fd, "hi", 2, 0), 2);
 	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 1, .data = "hi"));

@@ -26,6 +26,9 @@
 #define PD_PKT_MAX 65536
 #define PD_QUEUE_MAX 4096            /* outgoing packets waiting for packetdrill */
 #define PD_TICK_US 1                 /* virtual time per gettimeofday call */
+#define PD_NSTAT_MAX 256             /* counters nstat's history keeps */
+#define PD_NSTAT_CALLS_MAX 8         /* nstat calls in one shell command */
+#define PD_NSTAT_PATH 64
 
 struct pd_pkt {
 	synack_time_t at;
@@ -58,6 +61,9 @@ struct pd {
 	int map[PD_MAX_FDS];
 	bool sysctl_loaded;
 	struct pd_qdisc qdisc;
+	/* pd_nstat.c: nstat's history, our counters when last updated. */
+	uint64_t nstat_hist[PD_NSTAT_MAX];
+	bool nstat_hist_set;
 };
 
 /* The one instance (for the LD_PRELOADed getsockopt/close). */
@@ -103,6 +109,17 @@ size_t pd_tso_limit(struct pd *pd, const uint8_t *pkt, size_t seg_payload);
 void pd_qdisc_init(struct pd_qdisc *q);
 void pd_qdisc_free(struct pd_qdisc *q);
 bool pd_qdisc_refuses(struct pd_qdisc *q);
+
+/* pd_nstat.c: each nstat call in a shell command becomes `cat FILE`,
+ * FILE holding nstat's output for our counters (history in pd). Returns
+ * the command to run (malloc'd), or NULL to run it as it is; files lists
+ * what pd_nstat_cleanup removes after it ran. Lock held. */
+struct pd_nstat_files {
+	unsigned n;
+	char path[PD_NSTAT_CALLS_MAX][PD_NSTAT_PATH];
+};
+char *pd_nstat_rewrite(struct pd *pd, const char *cmd, struct pd_nstat_files *files);
+void pd_nstat_cleanup(struct pd_nstat_files *files);
 
 /* pd_sock.c / pd_poll.c fill their parts of the table. */
 void pd_sock_fill(struct pd_iface *ifc);

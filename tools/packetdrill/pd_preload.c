@@ -9,11 +9,14 @@
  * that runs `ip tcp_metrics flush` (the scripts' way to forget Fast Open
  * cookies, also in common/defaults.sh) flushes the stack's per-destination
  * memory too, as it would the kernel's. Only a flush of everything is
- * recognised; the command still runs for the kernel's own cache.
+ * recognised; the command still runs for the kernel's own cache. A
+ * command that runs `nstat` reads our counters instead of the kernel's
+ * (pd_nstat.c).
  */
 #include <dlfcn.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -79,5 +82,15 @@ int system(const char *command)
 		errno = ENOSYS;
 		return -1;
 	}
-	return next(command);
+	char *rewritten = NULL;
+	struct pd_nstat_files files = {0};
+	if (pd && command && strstr(command, "nstat")) {
+		pd_enter(pd);
+		rewritten = pd_nstat_rewrite(pd, command, &files);
+		pd_leave(pd);
+	}
+	int r = next(rewritten ? rewritten : command);
+	pd_nstat_cleanup(&files);
+	free(rewritten);
+	return r;
 }
