@@ -33,6 +33,28 @@ static uint32_t rec_start(const struct tcp_sock *tp, unsigned i)
 	return i ? tp->txl[i - 1].end : tp->snd_una;
 }
 
+/*
+ * Room for one more record. The log grows by doubling from 8 entries up
+ * to TCP_TXL_MAX, so a connection with a few segments (or only its FIN)
+ * in flight holds 128 bytes, not the whole table: the block always holds
+ * at least the power of two at or above ntxl (8 at least), and is
+ * resized when ntxl reaches it.
+ */
+static bool txl_room(struct tcp_sock *tp)
+{
+	unsigned n = tp->ntxl;
+	if (tp->txl && (n < 8 || (n & (n - 1)) != 0))
+		return true;
+	if (n >= TCP_TXL_MAX)
+		return true; /* full: the caller merges or keeps records whole */
+	unsigned cap = n < 8 ? 8 : 2 * n;
+	struct tcp_txrec *t = realloc(tp->txl, cap * sizeof(*t));
+	if (!t)
+		return false;
+	tp->txl = t;
+	return true;
+}
+
 /* Split the record holding seq so that a record ends at seq. */
 static void split_at(struct tcp_sock *tp, uint32_t seq)
 {
@@ -41,7 +63,7 @@ static void split_at(struct tcp_sock *tp, uint32_t seq)
 		if (!seq_gt(seq, s))
 			return;
 		if (seq_lt(seq, tp->txl[i].end)) {
-			if (tp->ntxl == TCP_TXL_MAX)
+			if (tp->ntxl == TCP_TXL_MAX || !txl_room(tp))
 				return; /* full: the record stays whole */
 			memmove(tp->txl + i + 1, tp->txl + i, (tp->ntxl - i) * sizeof(tp->txl[0]));
 			tp->ntxl++;
@@ -53,7 +75,7 @@ static void split_at(struct tcp_sock *tp, uint32_t seq)
 
 static bool append(struct tcp_sock *tp, uint32_t end, bool retrans)
 {
-	if (!tp->txl && !(tp->txl = malloc(TCP_TXL_MAX * sizeof(*tp->txl))))
+	if (!txl_room(tp))
 		return false;
 	if (tp->ntxl == TCP_TXL_MAX) {
 		/* Merge the two oldest: the later time, any retransmission. */
