@@ -236,19 +236,104 @@ int fx_listen(struct scn *t)
 	return fd;
 }
 
-int fx_passive_established(struct scn *t, uint32_t *iss)
+/* The passive handshake behind fx_passive_established(_rtt); *lfd gets
+ * the listener. */
+static int passive_established(struct scn *t, uint64_t ack_ms, int *lfd, uint32_t *iss)
 {
-	int lfd = fx_listen(t);
-	scn_inject(t, t->now / 1000, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
+	*lfd = fx_listen(t);
+	uint64_t t0 = t->now / 1000;
+	scn_inject(t, t0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	uint32_t s = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, t->now / 1000, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s + 1));
+	scn_inject(t, t0 + ack_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s + 1));
 	scn_expect_none(t);
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
+	int fd = synack_accept4(t->st, *lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
 	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
 	if (iss)
 		*iss = s;
 	return fd;
+}
+
+int fx_passive_established(struct scn *t, uint32_t *iss)
+{
+	int lfd;
+	return passive_established(t, 0, &lfd, iss);
+}
+
+int fx_passive_established_rtt(struct scn *t, uint64_t ack_ms, uint32_t *iss)
+{
+	int lfd;
+	return passive_established(t, ack_ms, &lfd, iss);
+}
+
+/* Our FIN from ESTABLISHED, by close() or shutdown(SHUT_WR). */
+static void send_fin(struct scn *t, int fd, bool orphan, uint32_t iss, uint32_t ack, int32_t wnd)
+{
+	if (orphan)
+		assert_int_equal(synack_close(t->st, fd), 0);
+	else
+		assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
+	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = ack, .wnd = wnd));
+}
+
+int fx_fin_wait1(struct scn *t, bool orphan, uint32_t *iss)
+{
+	int fd = fx_passive_established(t, iss);
+	send_fin(t, fd, orphan, *iss, R_ISS + 1, WND);
+	scn_expect_none(t);
+	assert_int_equal(scn_conn_state(t), SYNACK_FIN_WAIT1);
+	return fd;
+}
+
+int fx_closing(struct scn *t, bool orphan, uint32_t *iss)
+{
+	int fd = fx_fin_wait1(t, orphan, iss);
+	uint64_t t0 = t->now / 1000;
+	scn_inject(t, t0 + 5, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
+	scn_expect(t, SEG(.flags = ACK, .seq = *iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_expect_none(t);
+	assert_int_equal(scn_conn_state(t), SYNACK_CLOSING);
+	return fd;
+}
+
+int fx_close_wait(struct scn *t, uint32_t *iss)
+{
+	int fd = fx_passive_established(t, iss);
+	uint64_t t0 = t->now / 1000;
+	scn_inject(t, t0 + 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
+	scn_expect_none(t);
+	scn_at(t, t0 + 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
+	scn_expect_at(t, t0 + 11, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	scn_expect_none(t);
+	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
+	return fd;
+}
+
+int fx_last_ack(struct scn *t, bool orphan, uint32_t *iss)
+{
+	uint64_t t0 = t->now / 1000;
+	int fd = fx_close_wait(t, iss);
+	scn_at(t, t0 + 20);
+	send_fin(t, fd, orphan, *iss, R_ISS + 2, WND - 1);
+	scn_expect_none(t);
+	assert_int_equal(scn_conn_state(t), SYNACK_LAST_ACK);
+	return fd;
+}
+
+int fx_time_wait(struct scn *t, uint32_t *iss)
+{
+	int lfd;
+	int fd = passive_established(t, 0, &lfd, iss);
+	uint64_t t0 = t->now / 1000;
+	send_fin(t, fd, true, *iss, R_ISS + 1, WND);
+	scn_inject(t, t0 + 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 2));
+	scn_expect_none(t);
+	assert_int_equal(scn_conn_state(t), SYNACK_FIN_WAIT2);
+	scn_inject(t, t0 + 1000, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 2));
+	scn_expect(t, SEG(.flags = ACK, .seq = *iss + 2, .ack = R_ISS + 2));
+	scn_expect_none(t);
+	assert_int_equal(scn_conn_state(t), SYNACK_TIME_WAIT);
+	return lfd;
 }
 
 int fx_passive_established_opts(struct scn *t, const struct tcp_opts *syn_opt, uint64_t ack_ms,
@@ -334,4 +419,34 @@ int scn_conn_state(struct scn *t)
 uint64_t scn_counter(struct scn *t, const char *name)
 {
 	return synack_counter(t->st, name);
+}
+
+size_t scn_nsockets(struct scn *t)
+{
+	struct synack_sockinfo rows[8];
+	return synack_sockets(t->st, rows, 8);
+}
+
+uint32_t scn_recv_q(struct scn *t, int fd)
+{
+	struct synack_sockinfo rows[64];
+	size_t n = synack_sockets(t->st, rows, 64);
+	for (size_t i = 0; i < n && i < 64; i++)
+		if (rows[i].fd == fd)
+			return rows[i].recv_q;
+	fail();
+	return 0;
+}
+
+void scn_set_int(struct scn *t, int fd, int level, int name, int v)
+{
+	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
+}
+
+int scn_get_int(struct scn *t, int fd, int level, int name)
+{
+	int v = -1;
+	socklen_t len = sizeof(v);
+	assert_int_equal(synack_getsockopt(t->st, fd, level, name, &v, &len), 0);
+	return v;
 }

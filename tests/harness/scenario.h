@@ -136,6 +136,37 @@ int fx_active_established(struct scn *t, uint32_t *iss);
  * syn_opt->tsval + 1 and echoes the SYN-ACK's. Returns the accepted fd. */
 int fx_passive_established_opts(struct scn *t, const struct tcp_opts *syn_opt, uint64_t ack_ms,
 				uint32_t *iss);
+/* A passive connection whose final ACK comes ack_ms after the SYN: the
+ * peer's <SYN><MSS=1460> now, our SYN-ACK (MSS 1460) checked, its ACK
+ * ack_ms later draws nothing; one RTT sample of ack_ms, so RTO =
+ * ack_ms + max(4 * ack_ms / 2, 200). Returns the accepted ESTABLISHED fd. */
+int fx_passive_established_rtt(struct scn *t, uint64_t ack_ms, uint32_t *iss);
+
+/* Closing states reached by real segments, from fx_passive_established at
+ * the current time T (0 in a fresh scn). Each checks every segment it
+ * sees and the state it reaches, leaves nothing queued, and returns the
+ * connection's fd (closed already where orphan is true). `orphan` picks
+ * close() over shutdown(SHUT_WR) for our FIN.
+ *
+ * FIN-WAIT-1: our close at T: <SEQ=iss+1><ACK=R_ISS+1><CTL=FIN,ACK>. */
+int fx_fin_wait1(struct scn *t, bool orphan, uint32_t *iss);
+/* CLOSING (simultaneous close): fx_fin_wait1, then at T+5 the peer's
+ * <SEQ=R_ISS+1><ACK=iss+1><CTL=FIN,ACK> (not acking ours); we answer at
+ * once <SEQ=iss+2><ACK=R_ISS+2><CTL=ACK> (window WND - 1). */
+int fx_closing(struct scn *t, bool orphan, uint32_t *iss);
+/* CLOSE-WAIT: at T+10 the peer's <SEQ=R_ISS+1><ACK=iss+1><CTL=FIN,ACK>;
+ * our ACK <SEQ=iss+1><ACK=R_ISS+2> (window WND - 1) leaves at T+11 (Linux
+ * tcp_fin: pingpong, the delayed ACK on the next tick). */
+int fx_close_wait(struct scn *t, uint32_t *iss);
+/* LAST-ACK: fx_close_wait, then our close at T+20:
+ * <SEQ=iss+1><ACK=R_ISS+2><CTL=FIN,ACK> (window WND - 1). */
+int fx_last_ack(struct scn *t, bool orphan, uint32_t *iss);
+/* TIME-WAIT of an orphan: fx_fin_wait1 (close()), the peer's ACK of our
+ * FIN <SEQ=R_ISS+1><ACK=iss+2> at T+5 (FIN-WAIT-2, nothing sent), its
+ * <SEQ=R_ISS+1><ACK=iss+2><CTL=FIN,ACK> at T+1000, our
+ * <SEQ=iss+2><ACK=R_ISS+2><CTL=ACK>: TIME-WAIT until T+61000. Returns the
+ * listener (fx_listen's fd), which is still open. */
+int fx_time_wait(struct scn *t, uint32_t *iss);
 
 /* The state of the socket behind fd, or of the connection to the peer. */
 int scn_state(struct scn *t, int fd);
@@ -148,5 +179,13 @@ bool scn_conn_row(struct scn *t, struct synack_sockinfo *out);
 void scn_connect(struct scn *t, int fd);
 /* Count a counter by nstat name. */
 uint64_t scn_counter(struct scn *t, const char *name);
+/* How many sockets the listing has (listeners, connections, entries). */
+size_t scn_nsockets(struct scn *t);
+/* The Recv-Q of fd's row in the listing (a listener's: its accept queue);
+ * fails the test if fd has no row. */
+uint32_t scn_recv_q(struct scn *t, int fd);
+/* setsockopt / getsockopt of an int that must succeed. */
+void scn_set_int(struct scn *t, int fd, int level, int name, int v);
+int scn_get_int(struct scn *t, int fd, int level, int name);
 
 #endif

@@ -132,10 +132,7 @@ static void close_wait__close_with_only_fin_unread__fin(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = fx_passive_established(t, &iss);
-	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
-	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	int fd = fx_close_wait(t, &iss); /* the peer's FIN at 10 ms, acked at 11 */
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);

@@ -24,24 +24,11 @@
  * with the window tcp_transmit_skb fills in. */
 #define ABORT_RST(iss) SEG(.flags = RST | ACK, .seq = (iss) + 1, .ack = R_ISS + 1)
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
-static int get_int(struct scn *t, int fd, int level, int name)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	assert_int_equal(synack_getsockopt(t->st, fd, level, name, &v, &len), 0);
-	return v;
-}
-
 /* Established at t=0 with SO_KEEPALIVE on. */
 static int keepalive_estab(struct scn *t, uint32_t *iss)
 {
 	int fd = fx_passive_established(t, iss);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
 	return fd;
 }
 
@@ -60,7 +47,7 @@ static void estab__idle_7200s__first_probe(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = keepalive_estab(t, &iss);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
 	scn_at(t, 7199999);
 	scn_expect_none(t);
 	EXPECT_AT(t, 7200000, PROBE(iss));
@@ -116,8 +103,8 @@ static void estab__small_sysctls__probes_then_rst(void **state)
 	uint32_t want = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP | EPOLLRDHUP;
 	assert_int_equal(synack_poll_events(t->st, fd) & ~(uint32_t)(EPOLLRDNORM | EPOLLWRNORM),
 			 want);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), 0);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), 0);
 	scn_free(t);
 }
 
@@ -172,7 +159,7 @@ static void estab__keepalive_off__no_probe(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
 	scn_at(t, 20000000);
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
@@ -188,7 +175,7 @@ static void estab__keepalive_turned_off__probes_stop(void **state)
 	int fd = keepalive_estab(t, &iss);
 	EXPECT_AT(t, 10000, PROBE(iss));
 	scn_at(t, 11000);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 0);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 0);
 	scn_at(t, 100000);
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
@@ -201,13 +188,13 @@ static void listener_keepalive__child__probes(void **state)
 {
 	struct scn *t = small_keepalive();
 	int lfd = fx_listen(t);
-	set_int(t, lfd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	scn_set_int(t, lfd, SOL_SOCKET, SO_KEEPALIVE, 1);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	int fd = synack_accept(t->st, lfd, NULL, NULL);
 	assert_true(fd >= 0);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
 	EXPECT_AT(t, 10000, PROBE(iss));
 	scn_free(t);
 }
@@ -231,7 +218,7 @@ static void estab__data_in_flight__no_probe(void **state)
 		scn_expect(t, SEG(.flags = ACK | PSH, .seq = iss + 1, .ack = R_ISS + 1, .data = "data"));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
 	assert_int_equal(scn_counter(t, "TcpExtTCPKeepAlive"), 0);
 	assert_int_equal(scn_counter(t, "TcpOutRsts"), 0);
 	scn_free(t);

@@ -30,11 +30,6 @@ static char payload[256];
 	SEG(.flags = (fl), .seq = (iss) + 1 + (off), .ack = R_ISS + 1, .data = payload + (off), \
 	    .len = (n))
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
 static struct tcp_info info(struct scn *t, int fd)
 {
 	struct tcp_info ti;
@@ -50,19 +45,13 @@ static int estab_idle(struct scn *t, uint32_t *iss)
 {
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (char)('a' + i % 26);
-	int lfd = fx_listen(t);
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
-	uint32_t s = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, 100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s + 1));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
+	int fd = fx_passive_established_rtt(t, 100, iss);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 24, 0), 24);
-	scn_expect_at(t, 1000, DATA(s, 0, 24, ACK | PSH));
-	scn_inject(t, 1100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s + 25));
+	scn_expect_at(t, 1000, DATA(*iss, 0, 24, ACK | PSH));
+	scn_inject(t, 1100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 25));
 	scn_expect_none(t);
 	assert_int_equal(info(t, fd).tcpi_rto, 300000);
-	*iss = s;
 	return fd;
 }
 
@@ -83,7 +72,7 @@ static void estab__device_refuses__probes_every_500ms_until_user_timeout(void **
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab_idle(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000);
 	uint64_t orig = scn_counter(t, "TcpExtTCPOrigDataSent");
 	t->refuse = true;
 	assert_int_equal(synack_send(t->st, fd, payload + 24, 24, 0), 24);
@@ -237,9 +226,9 @@ static void estab__keepalive_refused__retried_in_500ms_not_counted(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab_idle(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
 	t->refuse = true;
 	scn_at(t, 11099);
 	assert_int_equal(t->refused, 0);

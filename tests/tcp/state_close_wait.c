@@ -8,17 +8,8 @@
 
 #include "scenario.h"
 
-/* ESTABLISHED, then the peer's bare FIN at 10 ms, acked by the
- * delayed-ACK timer on the next tick (11 ms). */
-static int to_close_wait(struct scn *t, uint32_t *iss)
-{
-	int fd = fx_passive_established(t, iss);
-	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	scn_at(t, 11);
-	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
-	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
-	return fd;
-}
+/* fx_close_wait: ESTABLISHED, then the peer's bare FIN at 10 ms, acked
+ * by the delayed-ACK timer on the next tick (11 ms). */
 
 /* ---- Entering CLOSE-WAIT --------------------------------------------------- */
 
@@ -112,7 +103,7 @@ static void close_wait__epoll__in_out_rdhup(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	assert_int_equal(synack_poll_events(t->st, fd),
 			 EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM | EPOLLRDHUP);
 	int ep = synack_epoll_create(t->st);
@@ -131,7 +122,7 @@ static void close_wait__listing__unread_fin_counts_one(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	struct synack_sockinfo r;
 	assert_true(scn_conn_row(t, &r));
 	assert_int_equal(r.state, SYNACK_CLOSE_WAIT);
@@ -170,7 +161,7 @@ static void close_wait__send__data_goes_out(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	assert_int_equal(synack_send(t->st, fd, "reply", 5, 0), 5);
 	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1,
 			  .data = "reply"));
@@ -185,7 +176,7 @@ static void close_wait__one_hour__still_close_wait(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	scn_at(t, 3600 * 1000);
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE_WAIT);
@@ -198,7 +189,7 @@ static void close_wait__retransmitted_fin__acked_again(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	scn_inject(t, 300, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	/* At once (Linux tcp_data_queue: old data, quick ACK mode). */
 	scn_expect_at(t, 300, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
@@ -215,7 +206,7 @@ static void close_wait__close__fin_last_ack(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	assert_int_equal(synack_recv(t->st, fd, NULL, 0, 0), 0);
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
@@ -231,7 +222,7 @@ static void close_wait__shutdown_wr__fin_last_ack_then_epipe(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
 	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	assert_int_equal(scn_state(t, fd), SYNACK_LAST_ACK);
@@ -249,7 +240,7 @@ static void close_wait__rst__closed_epipe(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	scn_inject(t, 20, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
@@ -274,7 +265,7 @@ static void close_wait__rst_at_fin_seq__closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	scn_inject(t, 20, SEG(.flags = RST, .seq = R_ISS + 1));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
@@ -287,7 +278,7 @@ static void close_wait__rst_in_window__challenge_ack(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_close_wait(t, &iss);
+	int fd = fx_close_wait(t, &iss);
 	scn_inject(t, 20, SEG(.flags = RST, .seq = R_ISS + 50));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);

@@ -1,6 +1,7 @@
 /*
  * CLOSING (RFC 9293 3.6, 3.10.7.4): a simultaneous close. Both FINs are
- * out; the peer's is acked, ours is not yet.
+ * out; the peer's is acked, ours is not yet. fx_closing: our FIN at 0
+ * (close() or shutdown(SHUT_WR)), the peer's crossing FIN at 5 ms.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -8,29 +9,13 @@
 
 #include "scenario.h"
 
-/* Close (or shutdown(SHUT_WR)) at 0; the peer's FIN, which does not ack
- * ours, arrives at 5 ms: the FINs crossed. */
-static int to_closing(struct scn *t, bool orphan, uint32_t *iss)
-{
-	int fd = fx_passive_established(t, iss);
-	if (orphan)
-		assert_int_equal(synack_close(t->st, fd), 0);
-	else
-		assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = *iss + 1, .ack = R_ISS + 1));
-	scn_inject(t, 5, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	scn_expect(t, SEG(.flags = ACK, .seq = *iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
-	assert_int_equal(scn_conn_state(t), SYNACK_CLOSING);
-	return fd;
-}
-
 /* RFC 9293 3.6 figure (simultaneous close): FIN-WAIT-1 --FIN/ACK-->
  * CLOSING --ACK--> TIME-WAIT. The final ACK draws nothing. */
 static void closing__ack_of_fin__time_wait(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_closing(t, true, &iss);
+	fx_closing(t, true, &iss);
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtTW"), 0);
 	scn_inject(t, 10, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 2));
@@ -57,7 +42,7 @@ static void closing__listing__one_one_rto_timer(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_closing(t, true, &iss);
+	fx_closing(t, true, &iss);
 	struct synack_sockinfo r;
 	assert_true(scn_conn_row(t, &r));
 	assert_string_equal(synack_state_ss_name(r.state), "CLOSING");
@@ -74,12 +59,8 @@ static void closing__listing__one_one_rto_timer(void **state)
 static void closing__rto__fin_resent(void **state)
 {
 	struct scn *t = scn_new(NULL);
-	int lfd = fx_listen(t);
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
-	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, 50, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
+	uint32_t iss;
+	int fd = fx_passive_established_rtt(t, 50, &iss);
 	scn_at(t, 1000);
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect_at(t, 1000, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
@@ -102,7 +83,7 @@ static void closing__retransmitted_fin__acked_again(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_closing(t, true, &iss);
+	fx_closing(t, true, &iss);
 	scn_inject(t, 100, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);
@@ -116,7 +97,7 @@ static void closing__rst__closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_closing(t, true, &iss);
+	fx_closing(t, true, &iss);
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
@@ -135,7 +116,7 @@ static void closing_shut_wr__rst__closed_econnreset(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_closing(t, false, &iss);
+	int fd = fx_closing(t, false, &iss);
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
@@ -153,7 +134,7 @@ static void closing__rst_at_fin_seq__closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_closing(t, true, &iss);
+	fx_closing(t, true, &iss);
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 1));
 	scn_expect_none(t);
 	assert_int_equal(scn_conn_state(t), SYNACK_CLOSE);
@@ -165,7 +146,7 @@ static void closing__rst_in_window__challenge_ack(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_closing(t, true, &iss);
+	fx_closing(t, true, &iss);
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 1000));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);

@@ -10,29 +10,9 @@
 #include "scenario.h"
 
 /* The listing row of the connection to the peer; false if it is gone. */
-/* Passive open whose final ACK comes rtt_ms after the SYN-ACK, so the
- * handshake gives the RTT sample rtt_ms (RFC 6298 2.2). */
-static int establish_rtt(struct scn *t, uint64_t rtt_ms, uint32_t *iss)
-{
-	int lfd = fx_listen(t);
-	uint64_t at = t->now / 1000;
-	scn_inject(t, at, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
-	*iss = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, at + rtt_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	scn_expect_none(t);
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	return fd;
-}
-
-/* close() in ESTABLISHED: <FIN,ACK> at SND.NXT. */
-static int close_to_fin_wait1(struct scn *t, uint32_t *iss)
-{
-	int fd = fx_passive_established(t, iss);
-	assert_int_equal(synack_close(t->st, fd), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = *iss + 1, .ack = R_ISS + 1));
-	return fd;
-}
+/* fx_passive_established_rtt: a handshake whose RTT sample is rtt_ms
+ * (RFC 6298 2.2). fx_fin_wait1(t, true, ...): close() in ESTABLISHED,
+ * <FIN,ACK> at SND.NXT. */
 
 /* ---- Entering FIN-WAIT-1 ------------------------------------------------ */
 
@@ -108,7 +88,7 @@ static void fin_wait1__ack_of_fin__fin_wait2(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	close_to_fin_wait1(t, &iss);
+	fx_fin_wait1(t, true, &iss);
 	scn_inject(t, 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
@@ -145,7 +125,7 @@ static void fin_wait1__fin_without_ack_of_ours__closing(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	close_to_fin_wait1(t, &iss);
+	fx_fin_wait1(t, true, &iss);
 	scn_inject(t, 5, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);
@@ -162,7 +142,7 @@ static void fin_wait1__fin_with_ack_of_ours__time_wait(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	close_to_fin_wait1(t, &iss);
+	fx_fin_wait1(t, true, &iss);
 	scn_inject(t, 5, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);
@@ -181,7 +161,7 @@ static void fin_wait1__rto_after_50ms_rtt__fin_resent_at_250ms(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = establish_rtt(t, 50, &iss);
+	int fd = fx_passive_established_rtt(t, 50, &iss);
 	scn_at(t, 1000);
 	assert_int_equal(synack_close(t->st, fd), 0);
 	scn_expect_at(t, 1000, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
@@ -257,7 +237,7 @@ static void fin_wait1_orphan__rst__gone(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	close_to_fin_wait1(t, &iss);
+	fx_fin_wait1(t, true, &iss);
 	scn_inject(t, 5, SEG(.flags = RST | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
@@ -273,7 +253,7 @@ static void fin_wait1__rst_in_window__challenge_ack(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	close_to_fin_wait1(t, &iss);
+	fx_fin_wait1(t, true, &iss);
 	scn_inject(t, 5, SEG(.flags = RST, .seq = R_ISS + 100));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 1));
 	scn_expect_none(t);
@@ -313,7 +293,7 @@ static void fin_wait1_orphan__data__rst_abort_on_data(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	close_to_fin_wait1(t, &iss);
+	fx_fin_wait1(t, true, &iss);
 	scn_inject(t, 5, SEG(.flags = PSH | ACK, .seq = R_ISS + 1, .ack = iss + 1, .data = "hello"));
 	scn_expect(t, SEG(.flags = RST, .seq = iss + 1, .wnd = 0));
 	scn_expect_none(t);

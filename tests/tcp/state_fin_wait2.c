@@ -13,12 +13,7 @@
  * the peer's ACK of our FIN at ack_ms: FIN-WAIT-2. */
 static int to_fin_wait2(struct scn *t, bool orphan, uint64_t ack_ms, uint32_t *iss)
 {
-	int fd = fx_passive_established(t, iss);
-	if (orphan)
-		assert_int_equal(synack_close(t->st, fd), 0);
-	else
-		assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = *iss + 1, .ack = R_ISS + 1));
+	int fd = fx_fin_wait1(t, orphan, iss);
 	scn_inject(t, ack_ms, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 2));
 	scn_expect_none(t);
 	assert_int_equal(scn_conn_state(t), SYNACK_FIN_WAIT2);

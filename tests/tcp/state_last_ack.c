@@ -1,30 +1,14 @@
 /*
  * LAST-ACK (RFC 9293 3.6, 3.10.7.4): the peer closed first, we answered
  * with our FIN and wait for its ACK. There is no TIME-WAIT on this side.
+ * fx_last_ack: the peer's FIN at 10 ms (acked at 11), our FIN at 20 ms
+ * (close() or shutdown(SHUT_WR)).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
 #include "scenario.h"
-
-/* The peer's FIN at 10 ms (acked), then close() or shutdown(SHUT_WR) at
- * 20 ms sends our FIN: LAST-ACK. */
-static int to_last_ack(struct scn *t, bool orphan, uint32_t *iss)
-{
-	int fd = fx_passive_established(t, iss);
-	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 1));
-	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
-	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
-	scn_at(t, 20);
-	if (orphan)
-		assert_int_equal(synack_close(t->st, fd), 0);
-	else
-		assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = *iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
-	assert_int_equal(scn_conn_state(t), SYNACK_LAST_ACK);
-	return fd;
-}
 
 /* RFC 9293 3.10.7.4 fifth, LAST-ACK: the ACK of our FIN ends it all:
  * CLOSED, the TCB deleted (gone from the listing), nothing sent. It was
@@ -33,7 +17,7 @@ static void last_ack__ack_of_fin__closed_and_gone(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_last_ack(t, true, &iss);
+	fx_last_ack(t, true, &iss);
 	struct synack_sockinfo r;
 	assert_true(scn_conn_row(t, &r));
 	assert_string_equal(synack_state_ss_name(r.state), "LAST-ACK");
@@ -57,7 +41,7 @@ static void last_ack_closed__stray_ack__rst(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_last_ack(t, true, &iss);
+	fx_last_ack(t, true, &iss);
 	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 2));
 	scn_inject(t, 40, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 2));
 	scn_expect(t, SEG(.flags = RST, .seq = iss + 2, .wnd = 0));
@@ -71,7 +55,7 @@ static void last_ack_shut_wr__ack_of_fin__closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = to_last_ack(t, false, &iss);
+	int fd = fx_last_ack(t, false, &iss);
 	scn_inject(t, 30, SEG(.flags = ACK, .seq = R_ISS + 2, .ack = iss + 2));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
@@ -87,10 +71,7 @@ static void last_ack__ack_of_data_only__stays(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = fx_passive_established(t, &iss);
-	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	scn_at(t, 11); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
-	scn_expect_at(t, 11, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
+	int fd = fx_close_wait(t, &iss);
 	assert_int_equal(synack_send(t->st, fd, "bye", 3, 0), 3);
 	scn_expect(t, SEG(.flags = PSH | ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1,
 			  .data = "bye"));
@@ -113,12 +94,8 @@ static void last_ack__ack_of_data_only__stays(void **state)
 static void last_ack__rto__fin_resent_with_backoff(void **state)
 {
 	struct scn *t = scn_new(NULL);
-	int lfd = fx_listen(t);
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
-	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, 50, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
+	uint32_t iss;
+	int fd = fx_passive_established_rtt(t, 50, &iss);
 	scn_inject(t, 500, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_at(t, 501); /* Linux tcp_fin: pingpong, delayed ACK on the next tick */
 	scn_expect_at(t, 501, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 2, .wnd = WND - 1));
@@ -153,7 +130,7 @@ static void last_ack__retransmitted_fin__acked_again(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_last_ack(t, true, &iss);
+	fx_last_ack(t, true, &iss);
 	scn_inject(t, 30, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));
 	scn_expect_none(t);
@@ -167,7 +144,7 @@ static void last_ack__rst__closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_last_ack(t, true, &iss);
+	fx_last_ack(t, true, &iss);
 	scn_inject(t, 30, SEG(.flags = RST, .seq = R_ISS + 2));
 	scn_expect_none(t);
 	struct synack_sockinfo r;
@@ -184,7 +161,7 @@ static void last_ack__rst_at_fin_seq__closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_last_ack(t, true, &iss);
+	fx_last_ack(t, true, &iss);
 	scn_inject(t, 30, SEG(.flags = RST | ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect_none(t);
 	assert_int_equal(scn_conn_state(t), SYNACK_CLOSE);
@@ -196,7 +173,7 @@ static void last_ack__rst_outside_window__ignored(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_last_ack(t, true, &iss);
+	fx_last_ack(t, true, &iss);
 	scn_inject(t, 30, SEG(.flags = RST, .seq = R_ISS - 1000));
 	scn_expect_none(t);
 	assert_int_equal(scn_conn_state(t), SYNACK_LAST_ACK);

@@ -52,23 +52,6 @@ static uint32_t handshake(struct scn *t, uint64_t at, uint16_t port)
 	return iss;
 }
 
-static size_t count_sockets(struct scn *t)
-{
-	struct synack_sockinfo rows[8];
-	return synack_sockets(t->st, rows, 8);
-}
-
-static uint32_t listener_recv_q(struct scn *t, int lfd)
-{
-	struct synack_sockinfo rows[16];
-	size_t n = synack_sockets(t->st, rows, 16);
-	for (size_t i = 0; i < n && i < 16; i++)
-		if (rows[i].fd == lfd)
-			return rows[i].recv_q;
-	fail();
-	return 0;
-}
-
 /* 3.10.7.2 first: a RST is ignored. */
 static void listen__rst__ignored(void **state)
 {
@@ -78,7 +61,7 @@ static void listen__rst__ignored(void **state)
 	scn_inject(t, 0, SEG(.flags = RST | ACK, .seq = R_ISS, .ack = 1234));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, lfd), SYNACK_LISTEN);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	assert_int_equal(scn_counter(t, "TcpOutRsts"), 0);
 	scn_free(t);
 }
@@ -94,7 +77,7 @@ static void listen__ack__rst_seq_is_seg_ack(void **state)
 	scn_expect(t, SEG(.flags = RST, .seq = 7, .wnd = 0));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, lfd), SYNACK_LISTEN);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	assert_int_equal(scn_counter(t, "TcpOutRsts"), 2);
 	scn_free(t);
 }
@@ -107,7 +90,7 @@ static void listen__synack__rst_seq_is_seg_ack(void **state)
 	scn_inject(t, 0, SEG(.flags = SYN | ACK, .seq = R_ISS, .ack = 5000, .mss = 1460));
 	scn_expect(t, SEG(.flags = RST, .seq = 5000, .wnd = 0));
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	scn_free(t);
 }
 
@@ -122,8 +105,8 @@ static void listen__syn__synack_and_child_in_syn_recv(void **state)
 	scn_expect_none(t);
 	assert_int_equal(scn_conn_state(t), SYNACK_SYN_RECV);
 	assert_int_equal(scn_state(t, lfd), SYNACK_LISTEN);
-	assert_int_equal(count_sockets(t), 2);
-	assert_int_equal(listener_recv_q(t, lfd), 0); /* half-open ones are not counted */
+	assert_int_equal(scn_nsockets(t), 2);
+	assert_int_equal(scn_recv_q(t, lfd), 0); /* half-open ones are not counted */
 	assert_int_equal(scn_counter(t, "TcpPassiveOpens"), 0);
 	assert_int_equal(scn_counter(t, "TcpOutSegs"), 1);
 	scn_free(t);
@@ -201,7 +184,7 @@ static void listen__no_syn_ack_or_rst__dropped(void **state)
 	scn_inject(t, 0, SEG(.flags = 0, .seq = R_ISS));
 	scn_expect_none(t);
 	assert_int_equal(scn_state(t, lfd), SYNACK_LISTEN);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	scn_free(t);
 }
 
@@ -212,7 +195,7 @@ static void listen__syn_fin__dropped(void **state)
 	fx_listen(t);
 	scn_inject(t, 0, SEG(.flags = SYN | FIN, .seq = R_ISS, .mss = 1460));
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	scn_free(t);
 }
 
@@ -249,12 +232,12 @@ static void listen__backlog_1__third_syn_dropped(void **state)
 	int lfd = listen_fd(t, 1);
 	handshake(t, 0, 40001);
 	handshake(t, 0, 40002);
-	assert_int_equal(listener_recv_q(t, lfd), 2);
+	assert_int_equal(scn_recv_q(t, lfd), 2);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460, .sport = 40003));
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtListenOverflows"), 1);
 	assert_int_equal(scn_counter(t, "TcpExtListenDrops"), 1);
-	assert_int_equal(count_sockets(t), 3);
+	assert_int_equal(scn_nsockets(t), 3);
 	/* accept() makes room; the peer's SYN retransmission then succeeds. */
 	assert_true(synack_accept(t->st, lfd, NULL, NULL) >= 0);
 	scn_inject(t, 1000, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460, .sport = 40003));
@@ -275,10 +258,10 @@ static void listen__backlog_full__final_ack_dropped_child_kept(void **state)
 	uint32_t iss2 = expect_synack_exact(t, R_ISS + 1, 40002);
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss1 + 1, .sport = 40001));
 	handshake(t, 0, 40003);
-	assert_int_equal(listener_recv_q(t, lfd), 2);
+	assert_int_equal(scn_recv_q(t, lfd), 2);
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss2 + 1, .sport = 40002));
 	scn_expect_none(t);
-	assert_int_equal(listener_recv_q(t, lfd), 2);
+	assert_int_equal(scn_recv_q(t, lfd), 2);
 	assert_int_equal(scn_counter(t, "TcpExtListenOverflows"), 1);
 	assert_int_equal(scn_counter(t, "TcpPassiveOpens"), 2);
 	assert_true(synack_accept(t->st, lfd, NULL, NULL) >= 0);
@@ -287,7 +270,7 @@ static void listen__backlog_full__final_ack_dropped_child_kept(void **state)
 	scn_expect_at(t, 1000, SEG(.flags = SYN | ACK, .seq = iss2, .ack = R_ISS + 1, .sport = 40002));
 	scn_inject(t, 1000, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss2 + 1, .sport = 40002));
 	scn_expect_none(t);
-	assert_int_equal(listener_recv_q(t, lfd), 2);
+	assert_int_equal(scn_recv_q(t, lfd), 2);
 	assert_int_equal(scn_counter(t, "TcpPassiveOpens"), 3);
 	scn_free(t);
 }
@@ -334,7 +317,7 @@ static void listen__accept__child_established_with_peer_address(void **state)
 	assert_int_equal(ntohl(peer.sin_addr.s_addr), R_ADDR);
 	assert_int_equal(ntohs(peer.sin_port), R_PORT);
 	assert_int_equal(scn_state(t, fd), SYNACK_ESTABLISHED);
-	assert_int_equal(listener_recv_q(t, lfd), 0);
+	assert_int_equal(scn_recv_q(t, lfd), 0);
 	assert_int_equal(synack_accept(t->st, lfd, NULL, NULL), -1);
 	assert_int_equal(errno, EAGAIN);
 	scn_free(t);
@@ -379,7 +362,7 @@ static void listen__close_with_queued_child__child_reset(void **state)
 	assert_int_equal(synack_close(t->st, lfd), 0);
 	scn_expect(t, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 1, .wnd = WND));
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 0);
+	assert_int_equal(scn_nsockets(t), 0);
 	assert_int_equal(scn_counter(t, "TcpOutRsts"), 1);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 0);
 	assert_int_equal(scn_counter(t, "TcpEstabResets"), 1); /* ESTAB -> CLOSE */
@@ -397,7 +380,7 @@ static void listen__close_with_half_open_child__no_rst_then_ack_reset(void **sta
 	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
 	assert_int_equal(synack_close(t->st, lfd), 0);
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 0);
+	assert_int_equal(scn_nsockets(t), 0);
 	scn_inject(t, 10, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
 	scn_expect(t, SEG(.flags = RST, .seq = iss + 1, .wnd = 0));
 	scn_expect_none(t);

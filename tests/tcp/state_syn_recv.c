@@ -27,23 +27,6 @@ static struct open half_open(struct scn *t)
 	return o;
 }
 
-static size_t count_sockets(struct scn *t)
-{
-	struct synack_sockinfo rows[8];
-	return synack_sockets(t->st, rows, 8);
-}
-
-static uint32_t listener_recv_q(struct scn *t, int lfd)
-{
-	struct synack_sockinfo rows[8];
-	size_t n = synack_sockets(t->st, rows, 8);
-	for (size_t i = 0; i < n && i < 8; i++)
-		if (rows[i].fd == lfd)
-			return rows[i].recv_q;
-	fail();
-	return 0;
-}
-
 /* 3.10.7.4 fifth, SYN-RECEIVED: SND.UNA < SEG.ACK =< SND.NXT moves the
  * child to ESTABLISHED and into the accept queue (TcpPassiveOpens). The
  * handshake's 10 ms round trip sets the RTO to 10 + 200 ms (Linux keeps
@@ -58,7 +41,7 @@ static void syn_recv__final_ack__established_and_queued(void **state)
 	assert_int_equal(scn_conn_state(t), SYNACK_ESTABLISHED);
 	assert_int_equal(scn_counter(t, "TcpPassiveOpens"), 1);
 	assert_int_equal(scn_counter(t, "TcpCurrEstab"), 1);
-	assert_int_equal(listener_recv_q(t, o.lfd), 1);
+	assert_int_equal(scn_recv_q(t, o.lfd), 1);
 	assert_int_equal(synack_poll_events(t->st, o.lfd), EPOLLIN | EPOLLRDNORM);
 	int fd = synack_accept(t->st, o.lfd, NULL, NULL);
 	assert_true(fd >= 0);
@@ -86,7 +69,7 @@ static void syn_recv__retransmitted_syn__synack_again(void **state)
 	assert_int_equal(scn_counter(t, "TcpExtTCPSynRetrans"), 1);
 	assert_int_equal(scn_counter(t, "TcpRetransSegs"), 1);
 	assert_int_equal(scn_counter(t, "TcpExtTCPSYNChallenge"), 0);
-	assert_int_equal(count_sockets(t), 2); /* no second child */
+	assert_int_equal(scn_nsockets(t), 2); /* no second child */
 	scn_inject(t, 510, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = o.iss + 1));
 	assert_int_equal(scn_conn_state(t), SYNACK_ESTABLISHED);
 	scn_free(t);
@@ -108,7 +91,7 @@ static void syn_recv__no_ack__synack_resent_then_dropped(void **state)
 	assert_int_equal(scn_conn_state(t), SYNACK_SYN_RECV);
 	scn_at(t, 63000);
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	assert_int_equal(scn_state(t, o.lfd), SYNACK_LISTEN);
 	assert_int_equal(scn_counter(t, "TcpExtTCPSynRetrans"), 5);
 	scn_free(t);
@@ -122,7 +105,7 @@ static void syn_recv__rst_at_rcv_nxt__child_gone_listener_stays(void **state)
 	struct open o = half_open(t);
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 1));
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	assert_int_equal(scn_state(t, o.lfd), SYNACK_LISTEN);
 	assert_int_equal(scn_counter(t, "TcpExtEmbryonicRsts"), 1);
 	assert_int_equal(scn_counter(t, "TcpAttemptFails"), 1);
@@ -145,7 +128,7 @@ static void syn_recv__rst_in_window__child_gone(void **state)
 	struct open o = half_open(t);
 	scn_inject(t, 10, SEG(.flags = RST, .seq = R_ISS + 100));
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	assert_int_equal(scn_state(t, o.lfd), SYNACK_LISTEN);
 	assert_int_equal(scn_counter(t, "TcpExtEmbryonicRsts"), 1);
 	assert_int_equal(scn_counter(t, "TcpExtTCPChallengeACK"), 0);
@@ -234,7 +217,7 @@ static void syn_recv__syn_at_other_seq__rst_child_gone(void **state)
 	scn_inject(t, 10, SEG(.flags = SYN, .seq = R_ISS + 100, .mss = 1460));
 	scn_expect(t, SEG(.flags = RST | ACK, .seq = 0, .ack = R_ISS + 101, .wnd = 0));
 	scn_expect_none(t);
-	assert_int_equal(count_sockets(t), 1);
+	assert_int_equal(scn_nsockets(t), 1);
 	assert_int_equal(scn_state(t, o.lfd), SYNACK_LISTEN);
 	assert_int_equal(scn_counter(t, "TcpExtEmbryonicRsts"), 1);
 	scn_free(t);

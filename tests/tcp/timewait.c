@@ -10,22 +10,6 @@
 
 #include "scenario.h"
 
-/* Passive open, then our active close with the descriptor closed (an
- * orphan): FIN at 0, the peer's ACK at 5 ms (FIN_WAIT2 entry), its FIN at
- * 1000 ms: TIME-WAIT until 61000. Returns the listener. */
-static int to_time_wait(struct scn *t, uint32_t *iss)
-{
-	int fd = fx_passive_established(t, iss);
-	int lfd = fd - 1; /* fx_listen's descriptor, opened just before */
-	assert_int_equal(synack_close(t->st, fd), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = *iss + 1, .ack = R_ISS + 1));
-	scn_inject(t, 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = *iss + 2));
-	scn_inject(t, 1000, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = *iss + 2));
-	scn_expect(t, SEG(.flags = ACK, .seq = *iss + 2, .ack = R_ISS + 2));
-	assert_int_equal(scn_conn_state(t), SYNACK_TIME_WAIT);
-	return lfd;
-}
-
 /* ---- The entry replaces the socket ---------------------------------------- */
 
 /* Linux tcp_time_wait: the socket an application still holds (it only
@@ -36,9 +20,7 @@ static void time_wait_held_socket__entry_takes_over__socket_closed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int fd = fx_passive_established(t, &iss);
-	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
+	int fd = fx_fin_wait1(t, false, &iss); /* shutdown(SHUT_WR) at 0 */
 	scn_inject(t, 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_inject(t, 10, SEG(.flags = FIN | PSH | ACK, .seq = R_ISS + 1, .ack = iss + 2, .data = "bye"));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 5, .wnd = WND - 4));
@@ -75,9 +57,7 @@ static void fin_wait2_orphan_3s__entry__counted_tw_killed(void **state)
 	struct scn *t = scn_new(NULL);
 	assert_int_equal(synack_sysctl_set(t->st, "tcp_fin_timeout", "3"), 0);
 	uint32_t iss;
-	int fd = fx_passive_established(t, &iss);
-	assert_int_equal(synack_close(t->st, fd), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
+	fx_fin_wait1(t, true, &iss); /* close() at 0 */
 	scn_inject(t, 100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	struct synack_sockinfo r;
 	assert_true(scn_conn_row_port(t, R_PORT, &r));
@@ -104,7 +84,7 @@ static void time_wait__syn_above_rcv_nxt__new_connection(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int lfd = to_time_wait(t, &iss);
+	int lfd = fx_time_wait(t, &iss);
 	scn_inject(t, 5000, SEG(.flags = SYN, .seq = R_ISS + 100000, .mss = 1460));
 	uint32_t iss2 = scn_expect_synack(t, R_ISS + 100001);
 	assert_int_equal(iss2, iss + 2 + 65537);
@@ -127,7 +107,7 @@ static void time_wait__syn_below_rcv_nxt__acked_entry_stays(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_time_wait(t, &iss);
+	fx_time_wait(t, &iss);
 	scn_inject(t, 30000, SEG(.flags = SYN, .seq = R_ISS - 1000, .mss = 1460));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2));
 	scn_expect_none(t);
@@ -145,7 +125,7 @@ static void time_wait_no_listener__newer_syn__acked(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	int lfd = to_time_wait(t, &iss);
+	int lfd = fx_time_wait(t, &iss);
 	assert_int_equal(synack_close(t->st, lfd), 0);
 	scn_inject(t, 2000, SEG(.flags = SYN, .seq = R_ISS + 100000, .mss = 1460));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2));
@@ -160,7 +140,7 @@ static void time_wait__bare_acks_out_of_window__rate_limited(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
-	to_time_wait(t, &iss);
+	fx_time_wait(t, &iss);
 	scn_inject(t, 2000, SEG(.flags = ACK, .seq = R_ISS + 500, .ack = iss + 2));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2));
 	scn_inject(t, 2100, SEG(.flags = ACK, .seq = R_ISS + 500, .ack = iss + 2));
@@ -182,9 +162,7 @@ static void time_wait_max_tw_buckets_0__no_entry__overflow_counted(void **state)
 	struct scn *t = scn_new(NULL);
 	assert_int_equal(synack_sysctl_set(t->st, "net.ipv4.tcp_max_tw_buckets", "0"), 0);
 	uint32_t iss;
-	int fd = fx_passive_established(t, &iss);
-	assert_int_equal(synack_shutdown(t->st, fd, SHUT_WR), 0);
-	scn_expect(t, SEG(.flags = FIN | ACK, .seq = iss + 1, .ack = R_ISS + 1));
+	int fd = fx_fin_wait1(t, false, &iss); /* shutdown(SHUT_WR) at 0 */
 	scn_inject(t, 5, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_inject(t, 10, SEG(.flags = FIN | ACK, .seq = R_ISS + 1, .ack = iss + 2));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 2, .ack = R_ISS + 2, .wnd = WND - 1));

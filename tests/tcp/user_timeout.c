@@ -25,34 +25,13 @@ static char payload[256];
 	SEG(.flags = (fl), .seq = (iss) + 1 + (off), .ack = R_ISS + 1, .data = payload + (off), \
 	    .len = (n))
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
-static int get_int(struct scn *t, int fd, int level, int name)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	assert_int_equal(synack_getsockopt(t->st, fd, level, name, &v, &len), 0);
-	return v;
-}
-
 /* Passive open whose final ACK comes 100 ms after the SYN-ACK: one RTT
  * sample of 100 ms, so RTO = 100 + max(4 * 50, 200) = 300 ms. */
 static int estab_rto300(struct scn *t, uint32_t *iss)
 {
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (char)('a' + i % 26);
-	int lfd = fx_listen(t);
-	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
-	uint32_t s = scn_expect_synack(t, R_ISS + 1);
-	scn_inject(t, 100, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s + 1));
-	scn_expect_none(t);
-	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
-	assert_true(fd >= 0);
-	*iss = s;
-	return fd;
+	return fx_passive_established_rtt(t, 100, iss);
 }
 
 /* The option itself: 0 by default, read back as set, negative EINVAL
@@ -61,17 +40,17 @@ static void sockopt__set_get_and_bad_values(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 3000);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 3000);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 3000);
 	int v = -1;
 	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, sizeof(v)), -1);
 	assert_int_equal(errno, EINVAL);
 	assert_int_equal(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &v, 2), -1);
 	assert_int_equal(errno, EINVAL);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 3000);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 3000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 0);
 	scn_free(t);
 }
 
@@ -83,7 +62,7 @@ static void estab__unacked_user_timeout_2s__etimedout_at_exactly_2s(void **state
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab_rto300(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 2000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 2000);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 100, 0), 100);
 	EXPECT_AT(t, 1000, DATA(iss, 0, 100, ACK | PSH));
@@ -114,7 +93,7 @@ static void estab__user_timeout_expired__recv_etimedout(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab_rto300(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 10, 0), 10);
 	EXPECT_AT(t, 1000, DATA(iss, 0, 10, ACK | PSH));
@@ -141,7 +120,7 @@ static void estab__user_timeout_below_rto__one_resend_then_abort(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab_rto300(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 100);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 100);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 10, 0), 10);
 	EXPECT_AT(t, 1000, DATA(iss, 0, 10, ACK | PSH));
@@ -162,7 +141,7 @@ static void estab__acked_then_new_data__clock_restarts(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = estab_rto300(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1000);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 10, 0), 10);
 	EXPECT_AT(t, 1000, DATA(iss, 0, 10, ACK | PSH));
@@ -191,8 +170,8 @@ static void estab__user_timeout_0__retries2_rule(void **state)
 	assert_int_equal(synack_sysctl_set(t->st, "net.ipv4.tcp_retries2", "3"), 0);
 	uint32_t iss;
 	int fd = estab_rto300(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 2000);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 2000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 0);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 10, 0), 10);
 	EXPECT_AT(t, 1000, DATA(iss, 0, 10, ACK | PSH));
@@ -216,7 +195,7 @@ static void estab__user_timeout_longer_than_retries2__keeps_trying(void **state)
 	assert_int_equal(synack_sysctl_set(t->st, "net.ipv4.tcp_retries2", "3"), 0);
 	uint32_t iss;
 	int fd = estab_rto300(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 10000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 10000);
 	scn_at(t, 1000);
 	assert_int_equal(synack_send(t->st, fd, payload, 10, 0), 10);
 	EXPECT_AT(t, 1000, DATA(iss, 0, 10, ACK | PSH));
@@ -243,17 +222,17 @@ static void estab__keepalive_with_user_timeout__rst_at_next_interval(void **stat
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPINTVL, 2);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPCNT, 9);
-	set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 10);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPINTVL, 2);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPCNT, 9);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT, 5000);
 	EXPECT_AT(t, 10000, SEG(.flags = ACK, .seq = iss, .ack = R_ISS + 1));
 	scn_at(t, 11999);
 	scn_expect_none(t);
 	EXPECT_AT(t, 12000, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
 	assert_int_equal(scn_counter(t, "TcpExtTCPKeepAlive"), 1);
 	assert_int_equal(scn_counter(t, "TcpExtTCPAbortOnTimeout"), 1);
 	scn_free(t);
@@ -264,13 +243,13 @@ static void listener_user_timeout__child__inherits(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int lfd = fx_listen(t);
-	set_int(t, lfd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1234);
+	scn_set_int(t, lfd, IPPROTO_TCP, TCP_USER_TIMEOUT, 1234);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	uint32_t s = scn_expect_synack(t, R_ISS + 1);
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = s + 1));
 	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 1234);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_USER_TIMEOUT), 1234);
 	scn_free(t);
 }
 
