@@ -179,34 +179,6 @@ static void enter_cwr(struct tcp_sock *tp)
 	tcp_cc_set_state(tp, CA_ST_CWR);
 }
 
-/* Linux tcp_cwnd_reduction (RFC 6937), as scoreboard.c's prr_step but
- * on the in-flight count outside recovery (tcp_packets_in_flight). */
-static void cwr_prr(struct tcp_sock *tp, uint32_t delivered, bool advanced)
-{
-	uint32_t mss = tp->mss ? tp->mss : TCP_DEFAULT_MSS;
-	int64_t dsegs = (delivered + mss - 1) / mss;
-	if (dsegs == 0 || tp->prior_cwnd == 0)
-		return;
-	tp->prr_delivered += (uint32_t)dsegs;
-	int64_t in_flight = (tcp_sb_in_flight(tp) + mss - 1) / mss;
-	int64_t delta = (int64_t)tp->ssthresh - in_flight;
-	int64_t sndcnt;
-	if (delta < 0) {
-		uint64_t div = (uint64_t)tp->ssthresh * tp->prr_delivered + tp->prior_cwnd - 1;
-		sndcnt = (int64_t)(div / tp->prior_cwnd) - tp->prr_out;
-	} else {
-		int64_t d = (int64_t)tp->prr_delivered - tp->prr_out;
-		sndcnt = d > dsegs ? d : dsegs;
-		if (advanced)
-			sndcnt++;
-		if (sndcnt > delta)
-			sndcnt = delta;
-	}
-	if (sndcnt < (tp->prr_out ? 0 : 1))
-		sndcnt = tp->prr_out ? 0 : 1;
-	tp->cwnd = (uint32_t)(in_flight + sndcnt);
-}
-
 void tcp_ecn_ack_end(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 {
 	bool ece = tp->ecn_ece_ack;
@@ -220,5 +192,5 @@ void tcp_ecn_ack_end(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 	if (ece && !tp->ca_cwr && !tp->in_recovery && !ca_loss(tp))
 		enter_cwr(tp);
 	if (tp->ca_cwr)
-		cwr_prr(tp, delivered, advanced);
+		tcp_cwnd_reduction(tp, delivered, advanced); /* PRR, scoreboard.c */
 }

@@ -270,15 +270,16 @@ static uint32_t segs_of(const struct tcp_sock *tp, uint32_t bytes)
  * sent for this ACK. Above ssthresh, sending follows delivery in the ratio
  * ssthresh / RecoverFS (Linux's prior_cwnd); below it, slow start back up
  * to ssthresh, by at most what was delivered plus one (PRR-SSRB). The first
- * retransmission always goes.
+ * retransmission always goes. Pipe is tcp_sb_in_flight: RFC 6675's in SACK
+ * recovery, the bytes out less those SACKed in ECN's CWR (ecn.c).
  */
-static void prr_step(struct tcp_sock *tp, uint32_t delivered, bool advanced)
+void tcp_cwnd_reduction(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 {
 	uint32_t dsegs = segs_of(tp, delivered);
-	if (dsegs == 0)
-		return; /* Linux: nothing delivered, cwnd unchanged */
+	if (dsegs == 0 || tp->prior_cwnd == 0)
+		return; /* Linux: nothing delivered (or no prior_cwnd), cwnd unchanged */
 	tp->prr_delivered += dsegs;
-	int64_t pipe = segs_of(tp, sb_pipe(tp));
+	int64_t pipe = segs_of(tp, tcp_sb_in_flight(tp));
 	int64_t delta = (int64_t)tp->ssthresh - pipe;
 	int64_t sndcnt;
 	if (delta < 0) {
@@ -357,7 +358,7 @@ void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 			tcp_cc_end_reduction(tp);
 			return;
 		}
-		prr_step(tp, delivered, advanced);
+		tcp_cwnd_reduction(tp, delivered, advanced);
 		retransmit_holes(tp);
 		return;
 	}
@@ -380,7 +381,7 @@ void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 	if (!lost_point(tp, &lost) && tcp_rack_check(tp) != RACK_LOST)
 		return;
 	enter_recovery(tp);
-	prr_step(tp, delivered, advanced);
+	tcp_cwnd_reduction(tp, delivered, advanced);
 	retransmit_holes(tp);
 	if (tp->rtx_kind == RTX_REO) {
 		/* The retransmission of the head re-arms the RTO in place of
@@ -396,7 +397,7 @@ void tcp_sb_rack_timeout(struct tcp_sock *tp)
 {
 	if (!tp->in_recovery && !tp->sb_loss) {
 		enter_recovery(tp);
-		prr_step(tp, 1, false);
+		tcp_cwnd_reduction(tp, 1, false);
 	}
 	retransmit_holes(tp);
 }

@@ -315,6 +315,9 @@ void tcp_sb_after_ack(struct tcp_sock *tp, uint32_t delivered, bool advanced);
 /* Bytes in flight for the congestion window: RFC 6675 pipe in recovery,
  * else SND.NXT - SND.UNA less what is SACKed below SND.NXT. */
 uint32_t tcp_sb_in_flight(const struct tcp_sock *tp);
+/* RFC 6937 PRR for one ACK of a window reduction (SACK recovery or ECN's
+ * CWR; Linux tcp_cwnd_reduction): cwnd from pipe and what was delivered. */
+void tcp_cwnd_reduction(struct tcp_sock *tp, uint32_t delivered, bool advanced);
 /* SND.NXT inside a SACKed range (resending after a timeout) moves past it. */
 void tcp_sb_skip(struct tcp_sock *tp);
 /* n bytes from seq, cut at the next SACKed range: never resend SACKed data. */
