@@ -190,13 +190,17 @@ void tcp_cong_avoid_ai(struct tcp_sock *tp, uint32_t w, uint32_t acked)
 	}
 }
 
+bool tcp_ca_loss(const struct tcp_sock *tp)
+{
+	return tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
+}
+
 /* The congestion state as Linux keeps it: Recovery (or CWR), Loss after
  * a timeout until what was out then is acked, Disorder with duplicate
  * ACKs or SACKed data. */
 static bool ca_open(const struct tcp_sock *tp)
 {
-	bool loss = tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
-	return !tp->in_recovery && !tp->ca_cwr && !loss && !tp->dupacks && !tp->nsacked;
+	return !tp->in_recovery && !tp->ca_cwr && !tcp_ca_loss(tp) && !tp->dupacks && !tp->nsacked;
 }
 
 /* Linux tcp_current_ssthresh: in a reduction, ssthresh; else at least

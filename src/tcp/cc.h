@@ -86,6 +86,9 @@ uint32_t tcp_reno_ssthresh(struct tcp_sock *tp);
 void tcp_reno_cong_avoid(struct tcp_sock *tp, uint32_t ack, uint32_t acked);
 uint32_t tcp_reno_undo_cwnd(struct tcp_sock *tp);
 
+/* Linux TCP_CA_Loss: after a timeout, until what was out then is acked. */
+bool tcp_ca_loss(const struct tcp_sock *tp);
+
 /* Milliseconds (Linux jiffies at HZ=1000) of the virtual clock. */
 uint32_t tcp_jiffies32(const struct tcp_sock *tp);
 /* A time of the virtual clock (us) on that jiffies clock. */

@@ -98,7 +98,7 @@ void tcp_cc_on_dupack(struct tcp_sock *tp)
  */
 void tcp_cc_on_rto(struct tcp_sock *tp)
 {
-	bool loss = tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
+	bool loss = tcp_ca_loss(tp);
 	uint32_t high = tp->ca_cwr ? tp->cwr_high : tp->recover; /* Linux high_seq */
 	if ((!tp->in_recovery && !tp->ca_cwr && !loss) || !seq_lt(tp->snd_una, high) ||
 	    (loss && tp->retransmits == 0)) {

@@ -138,12 +138,6 @@ void tcp_ecn_queue_cwr(struct tcp_sock *tp)
 		tp->ecn_flags |= TCP_ECN_QUEUE_CWR;
 }
 
-/* Linux TCP_CA_Loss: after a timeout, until what was out then is acked. */
-static bool ca_loss(const struct tcp_sock *tp)
-{
-	return tp->sb_loss && seq_lt(tp->snd_una, tp->recover);
-}
-
 bool tcp_ecn_cc_hold(struct tcp_sock *tp)
 {
 	/* tcp_fastretrans_alert: CWR ends once an ACK passes high_seq (so
@@ -154,7 +148,7 @@ bool tcp_ecn_cc_hold(struct tcp_sock *tp)
 	}
 	/* tcp_cong_control: no growth while reducing; an ECE ACK that starts
 	 * a reduction does not grow it first. */
-	return tp->ca_cwr || (tp->ecn_ece_ack && !ca_loss(tp));
+	return tp->ca_cwr || (tp->ecn_ece_ack && !tcp_ca_loss(tp));
 }
 
 bool tcp_ecn_cwr_to_recovery(struct tcp_sock *tp)
@@ -189,7 +183,7 @@ void tcp_ecn_ack_end(struct tcp_sock *tp, uint32_t delivered, bool advanced)
 	if (ece) /* Linux tcp_count_delivered with an ECE ACK */
 		tp->delivered_ce += (delivered + mss - 1) / mss;
 	/* tcp_try_to_open: an ECE outside recovery and loss starts CWR. */
-	if (ece && !tp->ca_cwr && !tp->in_recovery && !ca_loss(tp))
+	if (ece && !tp->ca_cwr && !tp->in_recovery && !tcp_ca_loss(tp))
 		enter_cwr(tp);
 	if (tp->ca_cwr)
 		tcp_cwnd_reduction(tp, delivered, advanced); /* PRR, scoreboard.c */
