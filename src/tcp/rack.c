@@ -254,6 +254,13 @@ static uint32_t reo_wnd(const struct tcp_sock *tp)
 	return w < tp->srtt_us ? w : tp->srtt_us;
 }
 
+/* Was r sent before RACK's newest delivered segment (Linux
+ * tcp_rack_sent_after, the other way round)? Ties go by sequence. */
+static bool sent_before_rack(const struct tcp_sock *tp, const struct tcp_txrec *r)
+{
+	return r->sent < tp->rack_xmit || (r->sent == tp->rack_xmit && seq_lt(r->end, tp->rack_end));
+}
+
 /*
  * RFC 8985 6.2 step 5 (Linux tcp_rack_detect_loss) outside recovery:
  * true if an unSACKed segment sent before RACK's newest delivered one is
@@ -268,9 +275,7 @@ static bool rack_detect(const struct tcp_sock *tp, synack_time_t *wait)
 		const struct tcp_txrec *r = &tp->txl[i];
 		if (r->sacked || !seq_gt(r->end, tp->snd_una))
 			continue;
-		bool before = r->sent < tp->rack_xmit ||
-			      (r->sent == tp->rack_xmit && seq_lt(r->end, tp->rack_end));
-		if (!before)
+		if (!sent_before_rack(tp, r))
 			continue;
 		int64_t remaining = (int64_t)tp->rack_rtt_us + w - (int64_t)(now - r->sent);
 		if (remaining <= 0)
@@ -311,10 +316,8 @@ unsigned tcp_rack_loss_resend(struct tcp_sock *tp)
 		uint32_t s = rec_start(tp, i);
 		if (r->sacked || !seq_lt(s, tp->snd_nxt) || !seq_gt(r->end, tp->snd_una))
 			continue;
-		bool before = r->sent < tp->rack_xmit ||
-			      (r->sent == tp->rack_xmit && seq_lt(r->end, tp->rack_end));
 		/* reo_wnd is 0 in the loss state (tcp_rack_reo_wnd). */
-		if (!before || (int64_t)tp->rack_rtt_us - (int64_t)(st->now - r->sent) > 0)
+		if (!sent_before_rack(tp, r) || (int64_t)tp->rack_rtt_us - (int64_t)(st->now - r->sent) > 0)
 			continue;
 		bool was_retrans = r->retrans;
 		uint32_t end = seq_min(r->end, tp->snd_nxt);
