@@ -11,17 +11,22 @@
 
 _Static_assert(TCP_MAX_QUICKACKS <= UINT8_MAX, "tp->quickack is uint8_t");
 
-/* Linux tcp_incr_quickack: a credit of min(rcv_wnd / 2 MSS, 16) quick
+/* Linux tcp_incr_quickack: a credit of min(rcv_wnd / 2 MSS, max) quick
  * ACKs (2 if that is 0), never lowering one already granted. */
-void tcp_enter_quickack_mode(struct tcp_sock *tp)
+void tcp_incr_quickack(struct tcp_sock *tp, uint32_t max)
 {
 	uint32_t q = (tp->rcv_adv - tp->rcv_wup) / (2u * tp->rcv_mss); /* Linux tp->rcv_wnd */
 	if (q == 0)
 		q = 2;
-	if (q > TCP_MAX_QUICKACKS)
-		q = TCP_MAX_QUICKACKS;
+	if (q > max)
+		q = max;
 	if (q > tp->quickack)
 		tp->quickack = q;
+}
+
+void tcp_enter_quickack_mode(struct tcp_sock *tp)
+{
+	tcp_incr_quickack(tp, TCP_MAX_QUICKACKS);
 }
 
 /* Linux tcp_event_data_recv on jiffies at HZ=1000: the first data starts

@@ -83,11 +83,7 @@ void tcp_ecn_xmit(struct tcp_sock *tp, struct tcp_seg *seg, bool retrans)
  * never), out of pingpong mode, ato back to its minimum. */
 static void ecn_quickack(struct tcp_sock *tp)
 {
-	uint32_t q = (tp->rcv_adv - tp->rcv_wup) / (2u * (tp->rcv_mss ? tp->rcv_mss : 1));
-	if (q == 0 || q > 2)
-		q = 2;
-	if (q > tp->quickack)
-		tp->quickack = q;
+	tcp_incr_quickack(tp, 2);
 	tp->pingpong = false;
 	tp->ato_us = TCP_DELACK_MIN_US;
 }

@@ -364,8 +364,10 @@ void tcp_ack_schedule(struct tcp_sock *tp, bool in_order, uint32_t len);
 /* The segment is done: an ACK it asked for goes now or on the delayed-ACK
  * timer (Linux __tcp_ack_snd_check). */
 void tcp_ack_snd_check(struct tcp_sock *tp);
-/* Grant quick ACKs (first data; data we already had). */
+/* Grant quick ACKs (first data; data we already had): up to
+ * TCP_MAX_QUICKACKS, or up to max (Linux tcp_incr_quickack). */
 void tcp_enter_quickack_mode(struct tcp_sock *tp);
+void tcp_incr_quickack(struct tcp_sock *tp, uint32_t max);
 /* Data is going out: a reply within ato of the last arrival enters
  * pingpong (interactive) mode (Linux tcp_event_data_sent). */
 void tcp_event_data_sent(struct tcp_sock *tp);
