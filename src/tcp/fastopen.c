@@ -19,6 +19,7 @@
 
 #include "socket/socket.h"
 #include "tcp/tcp.h"
+#include "wire/bytes.h"
 
 #define TFO_CLIENT_ENABLE 0x1
 #define TFO_SERVER_ENABLE 0x2
@@ -93,9 +94,9 @@ static int server_keys(const struct tcp_sock *lsn, struct siphash_key k[2])
 static void cookie_gen(const struct siphash_key *k, uint32_t saddr, uint32_t daddr,
 		       uint8_t out[TFO_COOKIE_SIZE])
 {
-	uint8_t in[8] = {(uint8_t)(saddr >> 24), (uint8_t)(saddr >> 16), (uint8_t)(saddr >> 8),
-			 (uint8_t)saddr, (uint8_t)(daddr >> 24), (uint8_t)(daddr >> 16),
-			 (uint8_t)(daddr >> 8), (uint8_t)daddr};
+	uint8_t in[8];
+	put32(in, saddr);
+	put32(in + 4, daddr);
 	uint64_t h = siphash24(k, in, sizeof(in));
 	for (int i = 0; i < TFO_COOKIE_SIZE; i++)
 		out[i] = (uint8_t)(h >> (8 * i));
