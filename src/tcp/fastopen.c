@@ -666,8 +666,9 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	return true;
 }
 
-/* The first SYN-ACK of a Fast Open child: the cookie create_child
- * asked for (the primary key's, for a backup-key cookie). */
+/* The cookie option of a first SYN-ACK: a Fast Open child's (the cookie
+ * create_child asked for, the primary key's for a backup-key cookie), or
+ * a plain request's that tcp_fastopen_try gave one (reqsk.c). */
 void tcp_fastopen_synack_opts(const struct tcp_opts *foc, struct tcp_opts *o)
 {
 	o->has_tfo = true;
