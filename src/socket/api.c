@@ -49,7 +49,9 @@ static struct sock *local_create(struct synack_stack *st, int type, int protocol
 	return &ls->sk;
 }
 
-/* A new socket on the lowest free descriptor, or -1. */
+/* sk on the lowest free descriptor, with socket()/accept4()'s
+ * SOCK_NONBLOCK and SOCK_CLOEXEC; without a free one, sk is closed and
+ * the result is -1. */
 static int sock_install(struct synack_stack *st, struct sock *sk, int flags)
 {
 	int fd = fd_alloc(&st->fds, FD_SOCK, sk);
@@ -125,16 +127,7 @@ int synack_socket(struct synack_stack *st, int domain, int type, int protocol)
 	if (!sk)
 		return fail(ENOBUFS);
 	sk->family = AF_INET;
-	int fd = fd_alloc(&st->fds, FD_SOCK, sk);
-	if (fd < 0) {
-		int err = errno;
-		sk->ops->close(sk);
-		return fail(err);
-	}
-	sk->fd = fd;
-	sk->nonblock = flags & SOCK_NONBLOCK;
-	sk->cloexec = flags & SOCK_CLOEXEC;
-	return fd;
+	return sock_install(st, sk, flags);
 }
 
 /* An AF_INET address from the caller, checked as inet_bind/inet_connect do. */
@@ -219,15 +212,9 @@ int synack_accept4(struct synack_stack *st, int fd, struct sockaddr *addr, sockl
 	struct sock *child = sk->ops->accept(sk, &err);
 	if (!child)
 		return fail(err);
-	int cfd = fd_alloc(&st->fds, FD_SOCK, child);
-	if (cfd < 0) {
-		err = errno;
-		child->ops->close(child);
-		return fail(err);
-	}
-	child->fd = cfd;
-	child->nonblock = flags & SOCK_NONBLOCK;
-	child->cloexec = flags & SOCK_CLOEXEC;
+	int cfd = sock_install(st, child, flags);
+	if (cfd < 0)
+		return -1;
 	if (addr) {
 		uint32_t a = 0;
 		uint16_t p = 0;

@@ -19,6 +19,7 @@
 
 #include "socket/socket.h"
 #include "tcp/tcp.h"
+#include "wire/bytes.h"
 
 #define TFO_CLIENT_ENABLE 0x1
 #define TFO_SERVER_ENABLE 0x2
@@ -93,9 +94,9 @@ static int server_keys(const struct tcp_sock *lsn, struct siphash_key k[2])
 static void cookie_gen(const struct siphash_key *k, uint32_t saddr, uint32_t daddr,
 		       uint8_t out[TFO_COOKIE_SIZE])
 {
-	uint8_t in[8] = {(uint8_t)(saddr >> 24), (uint8_t)(saddr >> 16), (uint8_t)(saddr >> 8),
-			 (uint8_t)saddr, (uint8_t)(daddr >> 24), (uint8_t)(daddr >> 16),
-			 (uint8_t)(daddr >> 8), (uint8_t)daddr};
+	uint8_t in[8];
+	put32(in, saddr);
+	put32(in + 4, daddr);
 	uint64_t h = siphash24(k, in, sizeof(in));
 	for (int i = 0; i < TFO_COOKIE_SIZE; i++)
 		out[i] = (uint8_t)(h >> (8 * i));
@@ -665,8 +666,9 @@ bool tcp_fastopen_synack(struct tcp_sock *tp, const struct tcp_seg *seg)
 	return true;
 }
 
-/* The first SYN-ACK of a Fast Open child: the cookie create_child
- * asked for (the primary key's, for a backup-key cookie). */
+/* The cookie option of a first SYN-ACK: a Fast Open child's (the cookie
+ * create_child asked for, the primary key's for a backup-key cookie), or
+ * a plain request's that tcp_fastopen_try gave one (reqsk.c). */
 void tcp_fastopen_synack_opts(const struct tcp_opts *foc, struct tcp_opts *o)
 {
 	o->has_tfo = true;

@@ -18,11 +18,13 @@
 #define IP_TCP_HDRS 40      /* IPv4 + TCP headers without options */
 #define TCP_MIN_ADVMSS 256  /* Linux ip_rt_min_advmss */
 
-static unsigned route_mtu(struct tcp_sock *tp)
+/* The route's path MTU (and whether min_pmtu locked it), noting its
+ * generation and expiry so tcp_mtu_check sees the next change. */
+static unsigned route_mtu(struct tcp_sock *tp, bool *locked)
 {
 	struct synack_stack *st = tp->sk.st;
 	uint64_t expires;
-	unsigned mtu = ipv4_route_mtu(st, tp->raddr, NULL, &expires);
+	unsigned mtu = ipv4_route_mtu(st, tp->raddr, locked, &expires);
 	tp->pmtu_gen = st->pmtu_gen;
 	tp->pmtu_expires = expires;
 	return mtu;
@@ -30,7 +32,7 @@ static unsigned route_mtu(struct tcp_sock *tp)
 
 void tcp_advertise_mss(struct tcp_sock *tp)
 {
-	unsigned mtu = route_mtu(tp);
+	unsigned mtu = route_mtu(tp, NULL);
 	/* Linux ipv4_default_advmss: path MTU - 40, at least 256. */
 	unsigned adv = mtu > IP_TCP_HDRS + TCP_MIN_ADVMSS ? mtu - IP_TCP_HDRS : TCP_MIN_ADVMSS;
 	if (adv < tp->advmss)
@@ -40,7 +42,7 @@ void tcp_advertise_mss(struct tcp_sock *tp)
 void tcp_pmtu_init(struct tcp_sock *tp)
 {
 	tcp_advertise_mss(tp);
-	tp->pmtu_cookie = (uint16_t)route_mtu(tp);
+	tp->pmtu_cookie = (uint16_t)route_mtu(tp, NULL);
 }
 
 void tcp_sync_mss(struct tcp_sock *tp, unsigned pmtu)
@@ -78,7 +80,7 @@ void tcp_mtu_check(struct tcp_sock *tp)
 	struct synack_stack *st = tp->sk.st;
 	if (tp->pmtu_gen == st->pmtu_gen && !(tp->pmtu_expires && st->now >= tp->pmtu_expires))
 		return;
-	unsigned mtu = route_mtu(tp);
+	unsigned mtu = route_mtu(tp, NULL);
 	if (mtu != tp->pmtu_cookie && tcp_synchronized(tp->state))
 		tcp_sync_mss(tp, mtu);
 }
@@ -122,7 +124,6 @@ void tcp_nocc_loss_retransmit(struct tcp_sock *tp, uint32_t seq)
  * dropped on the way; resend it now, in pieces of the new size. */
 static void simple_retransmit(struct tcp_sock *tp)
 {
-	struct synack_stack *st = tp->sk.st;
 	if (tp->state == SYNACK_SYN_SENT) {
 		/* A Fast Open SYN with data: the SYN goes again at once,
 		 * bare (retransmitted SYNs carry no data) and advertising
@@ -137,7 +138,6 @@ static void simple_retransmit(struct tcp_sock *tp)
 		 * (tcp_xmit_retransmit_queue). */
 		tp->rtx_kind = RTX_RETRANS;
 		tcp_rtx_arm(tp, tp->rto_us);
-		(void)st;
 		return;
 	}
 	uint32_t seq;
@@ -153,10 +153,7 @@ void tcp_mtu_reduced(struct tcp_sock *tp, uint32_t info)
 		return;
 	ipv4_update_pmtu(st, tp->raddr, info);
 	bool locked;
-	uint64_t expires;
-	unsigned mtu = ipv4_route_mtu(st, tp->raddr, &locked, &expires);
-	tp->pmtu_gen = st->pmtu_gen;
-	tp->pmtu_expires = expires;
+	unsigned mtu = route_mtu(tp, &locked);
 	/* A report below what the route keeps (raised to min_pmtu) while
 	 * DF is still set: remembered in case the connection fails. */
 	if (info < mtu && !locked)

@@ -9,7 +9,6 @@
  */
 #include <stddef.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "tcp/tcp.h"
 
@@ -193,12 +192,8 @@ static void send_synack(struct tcp_req *req, bool retrans, const struct tcp_opts
 		seg.opt.tsval = tcp_ts_now(st, tcp_ts_offset(st, req->laddr, req->raddr));
 		seg.opt.tsecr = req->opts.ts_recent;
 	}
-	if (foc && foc->has_tfo) { /* RFC 7413 4.1.2: the cookie, first SYN-ACK only */
-		seg.opt.has_tfo = true;
-		seg.opt.tfo_exp = foc->tfo_exp;
-		seg.opt.tfo_len = foc->tfo_len;
-		memcpy(seg.opt.tfo_cookie, foc->tfo_cookie, foc->tfo_len);
-	}
+	if (foc && foc->has_tfo) /* RFC 7413 4.1.2: the cookie, first SYN-ACK only */
+		tcp_fastopen_synack_opts(foc, &seg.opt);
 	if (retrans) {
 		MIB_INC(st, TCP_SYN_RETRANS);
 		req->num_retrans++;
