@@ -21,6 +21,8 @@
 
 #include "core/rng.h"
 #include "link/memlink_queue.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
 
 /* One memlink_set_path() call (gen 0: never set). */
 struct ml_rule {
@@ -263,15 +265,8 @@ static void set_ce(struct memlink *net, unsigned char *pkt, size_t len)
 	if (ihl < 20 || ihl > len || (pkt[1] & 0x3) == 0x3)
 		return;
 	pkt[1] |= 0x3;
-	pkt[10] = pkt[11] = 0;
-	uint32_t sum = 0;
-	for (size_t i = 0; i + 1 < ihl; i += 2)
-		sum += (uint32_t)(pkt[i] << 8 | pkt[i + 1]);
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~sum & 0xffff;
-	pkt[10] = (unsigned char)(sum >> 8);
-	pkt[11] = (unsigned char)sum;
+	put16(pkt + 10, 0);
+	put16(pkt + 10, csum_fold(csum_partial(pkt, ihl, 0)));
 	net->stats.ce_marked++;
 }
 

@@ -445,8 +445,9 @@ void scn_set_int(struct scn *t, int fd, int level, int name, int v)
 
 int scn_get_int(struct scn *t, int fd, int level, int name)
 {
-	int v = -1;
+	int v = -12345; /* no value an option reports: one left unwritten shows */
 	socklen_t len = sizeof(v);
 	assert_int_equal(synack_getsockopt(t->st, fd, level, name, &v, &len), 0);
+	assert_int_equal(len, sizeof(int));
 	return v;
 }

@@ -184,7 +184,8 @@ size_t scn_nsockets(struct scn *t);
 /* The Recv-Q of fd's row in the listing (a listener's: its accept queue);
  * fails the test if fd has no row. */
 uint32_t scn_recv_q(struct scn *t, int fd);
-/* setsockopt / getsockopt of an int that must succeed. */
+/* setsockopt / getsockopt of an int that must succeed (getsockopt with an
+ * int's length). */
 void scn_set_int(struct scn *t, int fd, int level, int name, int v);
 int scn_get_int(struct scn *t, int fd, int level, int name);
 

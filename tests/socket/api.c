@@ -35,20 +35,6 @@ static int bind_to(struct scn *t, int fd, uint32_t addr, uint16_t port)
 	return synack_bind(t->st, fd, (struct sockaddr *)&s, sizeof(s));
 }
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
-static int get_int(struct scn *t, int fd, int level, int name)
-{
-	int v = -1;
-	socklen_t len = sizeof(v);
-	assert_int_equal(synack_getsockopt(t->st, fd, level, name, &v, &len), 0);
-	assert_int_equal(len, sizeof(int));
-	return v;
-}
-
 static int ioctl_int(struct scn *t, int fd, unsigned long req)
 {
 	int v = -1;
@@ -85,9 +71,9 @@ static void socket__bad_type_or_protocol__errno(void **state)
 	ASSERT_ERR(synack_socket(t->st, AF_INET, SOCK_SEQPACKET, 0), ESOCKTNOSUPPORT);
 	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM, IPPROTO_TCP);
 	assert_true(fd >= 0);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_DOMAIN), AF_INET);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_PROTOCOL), IPPROTO_TCP);
 	scn_free(t);
 }
 
@@ -203,10 +189,10 @@ static void bind__reuseaddr_both__allowed(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int a = new_sock(t), b = new_sock(t), c = new_sock(t), d = new_sock(t);
-	set_int(t, a, SOL_SOCKET, SO_REUSEADDR, 1);
-	set_int(t, b, SOL_SOCKET, SO_REUSEADDR, 1);
-	set_int(t, c, SOL_SOCKET, SO_REUSEADDR, 1);
-	assert_int_equal(get_int(t, a, SOL_SOCKET, SO_REUSEADDR), 1);
+	scn_set_int(t, a, SOL_SOCKET, SO_REUSEADDR, 1);
+	scn_set_int(t, b, SOL_SOCKET, SO_REUSEADDR, 1);
+	scn_set_int(t, c, SOL_SOCKET, SO_REUSEADDR, 1);
+	assert_int_equal(scn_get_int(t, a, SOL_SOCKET, SO_REUSEADDR), 1);
 	assert_int_equal(bind_to(t, a, INADDR_ANY, 8080), 0);
 	ASSERT_ERR(bind_to(t, d, INADDR_ANY, 8080), EADDRINUSE);
 	assert_int_equal(bind_to(t, b, INADDR_ANY, 8080), 0);
@@ -387,20 +373,20 @@ static void sockopt__buffers__doubled_and_clamped(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = new_sock(t);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 131072);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 16384);
-	set_int(t, fd, SOL_SOCKET, SO_RCVBUF, 10000);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 20000);
-	set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 10000);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 20000);
-	set_int(t, fd, SOL_SOCKET, SO_RCVBUF, 1 << 30);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 425984);
-	set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 1 << 30);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 425984);
-	set_int(t, fd, SOL_SOCKET, SO_RCVBUF, 1);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 2304);
-	set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 0);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 4608);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 131072);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 16384);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVBUF, 10000);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 20000);
+	scn_set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 10000);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 20000);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVBUF, 1 << 30);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 425984);
+	scn_set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 1 << 30);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 425984);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVBUF, 1);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_RCVBUF), 2304);
+	scn_set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 0);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 4608);
 	scn_free(t);
 }
 
@@ -411,15 +397,15 @@ static void sockopt__bools_unknown_and_short__linux_errno(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = new_sock(t);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 7);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 0);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_NODELAY), 0);
-	set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 5);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_NODELAY), 1);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 7);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 0);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_KEEPALIVE), 0);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_NODELAY), 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 5);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_NODELAY), 1);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_TYPE), SOCK_STREAM);
 	int v = 1;
 	socklen_t len = sizeof(v);
 	ASSERT_ERR(synack_getsockopt(t->st, fd, SOL_SOCKET, 9999, &v, &len), ENOPROTOOPT);
@@ -444,12 +430,12 @@ static void sockopt__so_error__read_and_clear(void **state)
 	struct scn *t = scn_new(NULL);
 	int fd = new_sock(t);
 	assert_int_equal(bind_to(t, fd, INADDR_ANY, L_PORT), 0);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), 0);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), 0);
 	scn_connect(t, fd);
 	uint32_t iss = scn_expect_syn(t);
 	scn_inject(t, 10, SEG(.flags = RST | ACK, .seq = 0, .ack = iss + 1));
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), 0);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), ECONNREFUSED);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), 0);
 	scn_free(t);
 }
 
@@ -463,14 +449,14 @@ static void tcp_maxseg__before_and_after__linux_values(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = new_sock(t);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 536);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 536);
 	int v = 87;
 	ASSERT_ERR(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), EINVAL);
 	v = 32768;
 	ASSERT_ERR(synack_setsockopt(t->st, fd, IPPROTO_TCP, TCP_MAXSEG, &v, sizeof(v)), EINVAL);
-	set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 88);
-	set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 1000);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 88);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 1000);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1000);
 	struct sockaddr_in to = sin_of(R_ADDR, R_PORT);
 	ASSERT_ERR(synack_connect(t->st, fd, (struct sockaddr *)&to, sizeof(to)), EINPROGRESS);
 	struct tcp_seg syn;
@@ -480,7 +466,7 @@ static void tcp_maxseg__before_and_after__linux_values(void **state)
 	uint32_t iss;
 	struct scn *u = scn_new(NULL);
 	int c = fx_passive_established(u, &iss);
-	assert_int_equal(get_int(u, c, IPPROTO_TCP, TCP_MAXSEG), 1460);
+	assert_int_equal(scn_get_int(u, c, IPPROTO_TCP, TCP_MAXSEG), 1460);
 	scn_free(u);
 	scn_free(t);
 }

@@ -15,11 +15,6 @@
 
 static const char data[64] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
 #define DATA(iss, off, n, fl) \
 	SEG(.flags = (fl), .seq = (iss) + 1 + (off), .ack = R_ISS + 1, .data = data, .len = (n), .any_wnd = true)
 #define PEER_ACK(iss, off) SEG(.flags = ACK, .seq = R_ISS + 1, .ack = (iss) + 1 + (off))
@@ -46,7 +41,7 @@ static void estab__nodelay_small_writes__sent_at_once(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	assert_int_equal(synack_send(t->st, fd, data, 10, 0), 10);
 	scn_expect(t, DATA(iss, 0, 10, ACK | PSH));
 	assert_int_equal(synack_send(t->st, fd, data, 10, 0), 10);
@@ -61,13 +56,13 @@ static void estab__cork_then_uncork__one_pushed_segment(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_CORK, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_CORK, 1);
 	assert_int_equal(synack_send(t->st, fd, data, 20, 0), 20);
 	scn_at(t, 50);
 	assert_int_equal(synack_send(t->st, fd, data + 20, 20, 0), 20);
 	scn_at(t, 60);
 	scn_expect_none(t);
-	set_int(t, fd, IPPROTO_TCP, TCP_CORK, 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_CORK, 0);
 	scn_expect_at(t, 60, DATA(iss, 0, 40, ACK | PSH));
 	scn_expect_none(t);
 	scn_free(t);
@@ -80,7 +75,7 @@ static void estab__cork_idle__sent_after_rto_200ms(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_CORK, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_CORK, 1);
 	assert_int_equal(synack_send(t->st, fd, data, 30, 0), 30);
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
@@ -106,7 +101,7 @@ static void estab__msg_more_then_nodelay__pushed_without_psh(void **state)
 	assert_int_equal(synack_send(t->st, fd, data, 20, MSG_MORE), 20);
 	assert_int_equal(synack_send(t->st, fd, data + 20, 20, MSG_MORE), 20);
 	scn_expect_none(t);
-	set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	scn_expect(t, DATA(iss, 0, 40, ACK));
 	scn_free(t);
 }
@@ -118,7 +113,7 @@ static void estab__msg_more_then_write__flushed_with_psh(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	assert_int_equal(synack_send(t->st, fd, data, 20, MSG_MORE), 20);
 	scn_at(t, 50);
 	scn_expect_none(t);
@@ -134,7 +129,7 @@ static void estab__eor_record__not_coalesced(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_CORK, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_CORK, 1);
 	assert_int_equal(synack_send(t->st, fd, data, 10, MSG_EOR), 10);
 	assert_int_equal(synack_send(t->st, fd, data + 10, 10, 0), 10);
 	/* The record is not the queue's tail: it goes although corked. */
@@ -142,7 +137,7 @@ static void estab__eor_record__not_coalesced(void **state)
 	scn_expect_none(t);
 	/* Uncorked, Nagle (Minshall) still holds the tail behind the
 	 * unacknowledged small record; the peer's ACK releases it. */
-	set_int(t, fd, IPPROTO_TCP, TCP_CORK, 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_CORK, 0);
 	scn_expect_none(t);
 	scn_inject(t, 5, PEER_ACK(iss, 10));
 	scn_expect(t, SEG(.flags = ACK | PSH, .seq = iss + 11, .ack = R_ISS + 1, .data = data + 10,

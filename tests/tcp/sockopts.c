@@ -22,20 +22,6 @@
 
 static char payload[128 * 1024];
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
-static int get_int(struct scn *t, int fd, int level, int name)
-{
-	int v = -12345;
-	socklen_t len = sizeof(v);
-	assert_int_equal(synack_getsockopt(t->st, fd, level, name, &v, &len), 0);
-	assert_int_equal(len, sizeof(int));
-	return v;
-}
-
 /* setsockopt(v) fails with err. */
 static void set_fails(struct scn *t, int fd, int level, int name, int v, int err)
 {
@@ -96,14 +82,14 @@ static void new_socket__each_option__default_roundtrip_and_einval(void **state)
 		const struct intopt *o = &intopts[i];
 		int fd = new_sock(t);
 		print_message("%s\n", o->name);
-		assert_int_equal(get_int(t, fd, o->level, o->opt), o->dflt);
-		set_int(t, fd, o->level, o->opt, o->set);
-		assert_int_equal(get_int(t, fd, o->level, o->opt), o->got);
+		assert_int_equal(scn_get_int(t, fd, o->level, o->opt), o->dflt);
+		scn_set_int(t, fd, o->level, o->opt, o->set);
+		assert_int_equal(scn_get_int(t, fd, o->level, o->opt), o->got);
 		if (o->bad1)
 			set_fails(t, fd, o->level, o->opt, o->bad1, EINVAL);
 		if (o->bad2)
 			set_fails(t, fd, o->level, o->opt, o->bad2, EINVAL);
-		assert_int_equal(get_int(t, fd, o->level, o->opt), o->got);
+		assert_int_equal(scn_get_int(t, fd, o->level, o->opt), o->got);
 		/* An int option shorter than an int: EINVAL, nothing changed. */
 		int v = o->set;
 		assert_int_equal(synack_setsockopt(t->st, fd, o->level, o->opt, &v, 3), -1);
@@ -119,19 +105,19 @@ static void new_socket__zero_values__back_to_defaults(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = new_sock(t);
-	set_int(t, fd, IPPROTO_TCP, TCP_LINGER2, 30);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_LINGER2), 30);
-	set_int(t, fd, IPPROTO_TCP, TCP_LINGER2, 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_LINGER2), 60);
-	set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 1000);
-	set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 536);
-	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 0);
-	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_LINGER2, 30);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_LINGER2), 30);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_LINGER2, 0);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_LINGER2), 60);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 1000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_MAXSEG, 0);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 536);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
 	/* Keepalive options read the sysctls while unset. */
 	assert_int_equal(synack_sysctl_set(t->st, "net.ipv4.tcp_keepalive_time", "100"), 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE), 100);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE), 100);
 	scn_free(t);
 }
 
@@ -183,7 +169,7 @@ static void estab__maxseg__reads_live_mss(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = fx_passive_established(t, NULL);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1460);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1460);
 	scn_free(t);
 }
 
@@ -193,7 +179,7 @@ static void listener_maxseg_1000__synack_mss_1000_and_segments_1000(void **state
 {
 	struct scn *t = scn_new(NULL);
 	int lfd = fx_listen(t);
-	set_int(t, lfd, IPPROTO_TCP, TCP_MAXSEG, 1000);
+	scn_set_int(t, lfd, IPPROTO_TCP, TCP_MAXSEG, 1000);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	struct tcp_seg sa;
 	assert_true(scn_pop(t, &sa, NULL));
@@ -203,7 +189,7 @@ static void listener_maxseg_1000__synack_mss_1000_and_segments_1000(void **state
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = sa.seq + 1));
 	int fd = synack_accept4(t->st, lfd, NULL, NULL, SOCK_NONBLOCK);
 	assert_true(fd >= 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1000);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_MAXSEG), 1000);
 	/* tcpi_advmss is the clamped MSS too (packetdrill mss/ scripts). */
 	struct synack_tcp_info ti;
 	socklen_t tlen = sizeof(ti);
@@ -227,10 +213,10 @@ static void estab__keepidle_5_intvl_1_cnt_2__probes_then_rst(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 5);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPCNT, 2);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 5);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPINTVL, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPCNT, 2);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
 	scn_at(t, 4999);
 	scn_expect_none(t);
 	EXPECT_AT(t, 5000, SEG(.flags = ACK, .seq = iss, .ack = R_ISS + 1));
@@ -239,7 +225,7 @@ static void estab__keepidle_5_intvl_1_cnt_2__probes_then_rst(void **state)
 	EXPECT_AT(t, 6000, SEG(.flags = ACK, .seq = iss, .ack = R_ISS + 1));
 	EXPECT_AT(t, 7000, SEG(.flags = RST | ACK, .seq = iss + 1, .ack = R_ISS + 1));
 	assert_int_equal(scn_state(t, fd), SYNACK_CLOSE);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_ERROR), ETIMEDOUT);
 	assert_int_equal(scn_counter(t, "TcpExtTCPKeepAlive"), 2);
 	scn_free(t);
 }
@@ -252,9 +238,9 @@ static void estab__keepidle_changed__rearmed_from_last_receive(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_KEEPALIVE, 1);
 	scn_at(t, 2000);
-	set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 3);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_KEEPIDLE, 3);
 	scn_at(t, 2999);
 	scn_expect_none(t);
 	EXPECT_AT(t, 3000, SEG(.flags = ACK, .seq = iss, .ack = R_ISS + 1));
@@ -273,7 +259,7 @@ static void estab__ack_delayed_data_unread__quickack_1_waits_for_the_read(void *
 {
 	struct scn *t = scn_new(NULL);
 	int lfd = fx_listen(t);
-	set_int(t, lfd, SOL_SOCKET, SO_RCVBUF, 2920);
+	scn_set_int(t, lfd, SOL_SOCKET, SO_RCVBUF, 2920);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	struct tcp_seg sa;
 	assert_true(scn_pop(t, &sa, NULL));
@@ -292,7 +278,7 @@ static void estab__ack_delayed_data_unread__quickack_1_waits_for_the_read(void *
 	}
 	scn_expect_none(t);
 	scn_at(t, 20);
-	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
 	scn_expect_none(t);
 	scn_at(t, 25);
 	char buf[512];
@@ -301,7 +287,7 @@ static void estab__ack_delayed_data_unread__quickack_1_waits_for_the_read(void *
 	scn_at(t, 100);
 	scn_expect_none(t);
 	assert_int_equal(scn_counter(t, "TcpExtDelayedACKs"), 0);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_QUICKACK), 1);
 	scn_free(t);
 }
 
@@ -313,7 +299,7 @@ static void estab__pingpong_data_read__quickack_1_sends_it_now(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 0);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 0);
 	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
 			      .len = 100));
 	scn_at(t, 12);
@@ -321,7 +307,7 @@ static void estab__pingpong_data_read__quickack_1_sends_it_now(void **state)
 	assert_int_equal(synack_recv(t->st, fd, buf, sizeof(buf), 0), 100);
 	scn_expect_none(t);
 	scn_at(t, 20);
-	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
 	scn_expect_at(t, 20, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 101, .any_wnd = true));
 	scn_at(t, 100);
 	scn_expect_none(t);
@@ -334,7 +320,7 @@ static void estab__nothing_owed__quickack_1_sends_nothing(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = fx_passive_established(t, NULL);
-	set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_QUICKACK, 1);
 	scn_expect_none(t);
 	scn_free(t);
 }
@@ -349,7 +335,7 @@ static void estab__rcvlowat_100__epollin_at_100_bytes(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 100);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 100);
 	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
 			      .len = 50));
 	scn_expect(t, SEG(.flags = ACK, .seq = iss + 1, .ack = R_ISS + 51, .any_wnd = true));
@@ -365,7 +351,7 @@ static void estab__rcvlowat_100__epollin_at_100_bytes(void **state)
 	char b[200];
 	assert_int_equal(synack_recv(t->st, fd, b, 40, 0), 40);
 	assert_int_equal(synack_poll_events(t->st, fd) & EPOLLIN, 0);
-	set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 50);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 50);
 	assert_int_equal(synack_poll_events(t->st, fd) & EPOLLIN, EPOLLIN);
 	scn_free(t);
 }
@@ -375,7 +361,7 @@ static void estab__rcvlowat_100_with_50_bytes__nonblocking_recv_returns_50(void 
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 100);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 100);
 	scn_inject(t, 10, SEG(.flags = ACK | PSH, .seq = R_ISS + 1, .ack = iss + 1, .data = payload,
 			      .len = 50));
 	char b[200];
@@ -391,7 +377,7 @@ static void estab__rcvlowat_high_then_fin__epollin(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 1000);
+	scn_set_int(t, fd, SOL_SOCKET, SO_RCVLOWAT, 1000);
 	scn_inject(t, 10, SEG(.flags = ACK | PSH | FIN, .seq = R_ISS + 1, .ack = iss + 1,
 			      .data = payload, .len = 10));
 	assert_true(synack_poll_events(t->st, fd) & EPOLLIN);
@@ -411,7 +397,7 @@ static void estab__notsent_lowat_4000__write_stops_and_no_epollout(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4000);
 	assert_int_equal(synack_poll_events(t->st, fd) & EPOLLOUT, EPOLLOUT);
 	assert_int_equal(synack_send(t->st, fd, payload, 100000, 0), 46720);
 	struct tcp_seg seg;
@@ -426,7 +412,7 @@ static void estab__notsent_lowat_4000__write_stops_and_no_epollout(void **state)
 	assert_int_equal(unsent, 32120);
 	assert_int_equal(synack_poll_events(t->st, fd) & EPOLLOUT, 0);
 	/* Raising the threshold wakes writers (Linux sk_write_space). */
-	set_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 70000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 70000);
 	assert_int_equal(synack_poll_events(t->st, fd) & EPOLLOUT, EPOLLOUT);
 	scn_free(t);
 }
@@ -438,7 +424,7 @@ static void estab__notsent_lowat__ack_drains__epollout_again(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4000);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT, 4000);
 	assert_int_equal(synack_send(t->st, fd, payload, 100000, 0), 46720);
 	struct tcp_seg seg;
 	for (int i = 0; i < 100 && scn_pop(t, &seg, NULL); i++)
@@ -466,7 +452,7 @@ static void estab__notsent_lowat_sysctl__applies_when_unset(void **state)
 	assert_int_equal(synack_sysctl_set(t->st, "net.ipv4.tcp_notsent_lowat", "4000"), 0);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	assert_int_equal(get_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);
+	assert_int_equal(scn_get_int(t, fd, IPPROTO_TCP, TCP_NOTSENT_LOWAT), 0);
 	assert_int_equal(synack_send(t->st, fd, payload, 100000, 0), 46720);
 	scn_free(t);
 }
@@ -490,8 +476,8 @@ static void listener_rcvbuf_2920__synack_window_2920(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int lfd = fx_listen(t);
-	set_int(t, lfd, SOL_SOCKET, SO_RCVBUF, 2920);
-	assert_int_equal(get_int(t, lfd, SOL_SOCKET, SO_RCVBUF), 5840);
+	scn_set_int(t, lfd, SOL_SOCKET, SO_RCVBUF, 2920);
+	assert_int_equal(scn_get_int(t, lfd, SOL_SOCKET, SO_RCVBUF), 5840);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	struct tcp_seg sa;
 	assert_true(scn_pop(t, &sa, NULL));
@@ -504,8 +490,8 @@ static void estab__sndbuf_8192__write_takes_8192(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = fx_passive_established(t, NULL);
-	set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 8192);
-	assert_int_equal(get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 16384);
+	scn_set_int(t, fd, SOL_SOCKET, SO_SNDBUF, 8192);
+	assert_int_equal(scn_get_int(t, fd, SOL_SOCKET, SO_SNDBUF), 16384);
 	assert_int_equal(synack_send(t->st, fd, payload, 100000, 0), 8192);
 	scn_free(t);
 }

@@ -25,18 +25,13 @@ static char data[256];
 	    .len = (n), .any_wnd = true)
 #define PEER_ACK(iss, off) SEG(.flags = ACK, .seq = R_ISS + 1, .ack = (iss) + 1 + (off))
 
-static void set_int(struct scn *t, int fd, int level, int name, int v)
-{
-	assert_int_equal(synack_setsockopt(t->st, fd, level, name, &v, sizeof(v)), 0);
-}
-
 /* An established socket with SO_ZEROCOPY and TCP_NODELAY (each send is
  * its own segment). */
 static int zc_established(struct scn *t, uint32_t *iss)
 {
 	int fd = fx_passive_established(t, iss);
-	set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
-	set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	scn_set_int(t, fd, IPPROTO_TCP, TCP_NODELAY, 1);
 	return fd;
 }
 
@@ -101,14 +96,14 @@ static void closed__so_zerocopy__linux_values(void **state)
 	char one = 1;
 	assert_int_equal(synack_setsockopt(t->st, fd, SOL_SOCKET, SO_ZEROCOPY, &one, 1), -1);
 	assert_int_equal(errno, EINVAL);
-	set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
 	l = sizeof(v);
 	assert_int_equal(synack_getsockopt(t->st, fd, SOL_SOCKET, SO_ZEROCOPY, &v, &l), 0);
 	assert_int_equal(v, 1);
 	synack_close(t->st, fd);
 
 	int lfd = fx_listen(t);
-	set_int(t, lfd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	scn_set_int(t, lfd, SOL_SOCKET, SO_ZEROCOPY, 1);
 	scn_inject(t, 0, SEG(.flags = SYN, .seq = R_ISS, .mss = 1460));
 	uint32_t iss = scn_expect_synack(t, R_ISS + 1);
 	scn_inject(t, 0, SEG(.flags = ACK, .seq = R_ISS + 1, .ack = iss + 1));
@@ -117,7 +112,7 @@ static void closed__so_zerocopy__linux_values(void **state)
 	l = sizeof(v);
 	assert_int_equal(synack_getsockopt(t->st, c, SOL_SOCKET, SO_ZEROCOPY, &v, &l), 0);
 	assert_int_equal(v, 1);
-	set_int(t, c, SOL_SOCKET, SO_ZEROCOPY, 0); /* connected: still allowed */
+	scn_set_int(t, c, SOL_SOCKET, SO_ZEROCOPY, 0); /* connected: still allowed */
 	scn_free(t);
 }
 
@@ -208,7 +203,7 @@ static void estab__msg_zerocopy_without_so_zerocopy__plain_send(void **state)
 	expect_errqueue_empty(t, fd);
 	assert_false(synack_poll_events(t->st, fd) & EPOLLERR);
 	/* Turned on now, the first call is number 0. */
-	set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
 	assert_int_equal(zc_send(t, fd, 10, 10), 10);
 	scn_expect(t, DATA(iss, 10, 10, ACK | PSH));
 	scn_inject(t, 20, PEER_ACK(iss, 20));
@@ -222,7 +217,7 @@ static void closed__zerocopy_send_fails__no_number_taken(void **state)
 {
 	struct scn *t = scn_new(NULL);
 	int fd = synack_socket(t->st, AF_INET, SOCK_STREAM, 0);
-	set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
 	assert_int_equal(zc_send(t, fd, 0, 10), -1);
 	assert_int_equal(errno, EPIPE);
 	expect_errqueue_empty(t, fd);
@@ -292,7 +287,7 @@ static void estab__optmem_full__enobufs_until_read(void **state)
 	struct scn *t = scn_new(&cfg);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1); /* Nagle on */
+	scn_set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1); /* Nagle on */
 	assert_int_equal(zc_send(t, fd, 0, 10), 10);       /* #0, sent */
 	scn_expect(t, DATA(iss, 0, 10, ACK | PSH));
 	assert_int_equal(zc_send(t, fd, 10, 10), 10);      /* #1, held by Nagle */
@@ -342,7 +337,7 @@ static void estab__zerocopy_vector_past_max_frags__new_buffer(void **state)
 	struct scn *t = scn_new(NULL);
 	uint32_t iss;
 	int fd = fx_passive_established(t, &iss);
-	set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
+	scn_set_int(t, fd, SOL_SOCKET, SO_ZEROCOPY, 1);
 	static char pool[18 * 64] __attribute__((aligned(4096)));
 	struct iovec iov[18];
 	for (int i = 0; i < 18; i++) {
@@ -423,7 +418,7 @@ static void syn_sent__fastopen_zerocopy__syn_data_notified(void **state)
 		fd[i] = synack_socket(t->st, AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
 		struct sockaddr_in me = {.sin_family = AF_INET, .sin_port = htons(L_PORT + i)};
 		assert_int_equal(synack_bind(t->st, fd[i], (struct sockaddr *)&me, sizeof(me)), 0);
-		set_int(t, fd[i], SOL_SOCKET, SO_ZEROCOPY, 1);
+		scn_set_int(t, fd[i], SOL_SOCKET, SO_ZEROCOPY, 1);
 		struct tcp_seg s;
 		if (i == 0) {
 			assert_int_equal(fastopen_zc_send(t, fd[i], 100), -1);

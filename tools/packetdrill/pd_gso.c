@@ -19,39 +19,12 @@
 #include <string.h>
 
 #include "pd.h"
+#include "wire/bytes.h"
+#include "wire/checksum.h"
 
 #define IP_HLEN 20
 #define TH_FIN 0x01
 #define TH_PSH 0x08
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)(p[0] << 8 | p[1]); }
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint32_t sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += get16(p + i);
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
 
 /* A plain IPv4/TCP packet (no IP options, not a fragment): its TCP header
  * length and payload length, or false. */
@@ -71,12 +44,12 @@ static void fix_checksums(uint8_t *p, size_t len)
 {
 	put16(p + 2, (uint16_t)len);
 	put16(p + 10, 0);
-	put16(p + 10, fold(sum16(p, IP_HLEN, 0)));
+	put16(p + 10, csum_fold(csum_partial(p, IP_HLEN, 0)));
 	uint8_t *th = p + IP_HLEN;
 	size_t tlen = len - IP_HLEN;
 	put16(th + 16, 0);
-	uint32_t s = sum16(p + 12, 8, 0) + 6 + (uint32_t)tlen;
-	put16(th + 16, fold(sum16(th, tlen, s)));
+	uint32_t s = csum_pseudo(get32(p + 12), get32(p + 16), 6, (uint16_t)tlen);
+	put16(th + 16, csum_fold(csum_partial(th, tlen, s)));
 }
 
 bool pd_gso_append(uint8_t *pkt, size_t *len, size_t cap, const uint8_t *nx, size_t nlen,

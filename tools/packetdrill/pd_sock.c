@@ -117,24 +117,30 @@ static int pd_accept(void *ud, int fd, struct sockaddr *addr, socklen_t *len)
 	PD_RETURN(pd, r);
 }
 
-/* A blocking connect waits for the handshake's outcome (SO_ERROR). */
+/* Wait for a connect's handshake to end: 0, or -1 with its error
+ * (SO_ERROR) in errno. */
+static int wait_connected(struct pd *pd, int sfd)
+{
+	int waits = 0;
+	while (!(synack_poll_events(pd->st, sfd) & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
+		if (!pd_block(pd, &waits))
+			return -1;
+	int err = 0;
+	socklen_t el = sizeof(err);
+	synack_getsockopt(pd->st, sfd, SOL_SOCKET, SO_ERROR, &err, &el);
+	errno = err;
+	return err ? -1 : 0;
+}
+
+/* A blocking connect waits for the handshake's outcome. */
 static int pd_connect(void *ud, int fd, const struct sockaddr *addr, socklen_t len)
 {
 	struct pd *pd = ud;
-	int waits = 0;
 	pd_enter(pd);
 	int sfd = pd_sfd(pd, fd);
 	int r = sfd < 0 ? -1 : synack_connect(pd->st, sfd, addr, len);
-	if (r < 0 && errno == EINPROGRESS && pd_blocking(pd, sfd, 0)) {
-		while (!(synack_poll_events(pd->st, sfd) & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-			if (!pd_block(pd, &waits))
-				PD_RETURN(pd, -1);
-		int err = 0;
-		socklen_t el = sizeof(err);
-		synack_getsockopt(pd->st, sfd, SOL_SOCKET, SO_ERROR, &err, &el);
-		errno = err;
-		r = err ? -1 : 0;
-	}
+	if (r < 0 && errno == EINPROGRESS && pd_blocking(pd, sfd, 0))
+		r = wait_connected(pd, sfd);
 	PD_RETURN(pd, r);
 }
 
@@ -158,21 +164,13 @@ static int fastopen_wait(struct pd *pd, int sfd, ssize_t r, int flags)
 {
 	struct synack_tcp_info ti;
 	socklen_t l = sizeof(ti);
-	int waits = 0;
 	if (r < 0 && errno != EINPROGRESS)
 		return -1;
 	if (!pd_blocking(pd, sfd, flags) ||
 	    synack_getsockopt(pd->st, sfd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0 ||
 	    ti.tcpi_state != SYNACK_SYN_SENT)
 		return r < 0 ? -1 : 0;
-	while (!(synack_poll_events(pd->st, sfd) & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
-		if (!pd_block(pd, &waits))
-			return -1;
-	int err = 0;
-	socklen_t el = sizeof(err);
-	synack_getsockopt(pd->st, sfd, SOL_SOCKET, SO_ERROR, &err, &el);
-	errno = err;
-	return err ? -1 : 0;
+	return wait_connected(pd, sfd);
 }
 
 /* Linux's blocking send returns once every byte is queued (or on error
@@ -186,11 +184,8 @@ ssize_t pd_do_send(struct pd *pd, int sfd, const void *buf, size_t n, int flags)
 		if (first && (r > 0 || (r < 0 && errno == EINPROGRESS))) {
 			if (fastopen_wait(pd, sfd, r, flags) < 0)
 				return -1;
-			if (r < 0) {
-				if (!pd_blocking(pd, sfd, flags))
-					return -1;
-				continue;
-			}
+			if (r < 0)
+				continue; /* blocking (else fastopen_wait failed) and connected */
 			flags &= ~MSG_FASTOPEN;
 			/* Connected now: write the rest at once (Linux goes on
 			 * in tcp_sendmsg_locked after the connect wait). */
